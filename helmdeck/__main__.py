@@ -1,0 +1,3 @@
+from helmdeck.cli.main import main
+
+main()

@@ -1,0 +1,61 @@
+"""The ``helmdeck`` entry point.
+
+Subcommands are imported only when invoked, so ``helmdeck --help`` stays fast even though
+the full tool pulls in SQLAlchemy, FastAPI and Helm's engine.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import click
+
+from helmdeck.errors import UserError
+
+# command name -> ("module:attribute", one-line help); each module owns one concept's commands.
+# The help lives here so that listing commands imports none of them.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "values": ("helmdeck.cli.values_cmd:values", "Compute values exactly as Helm does."),
+    "chunk": ("helmdeck.cli.values_cmd:chunk", "Split an environment file into one file per section."),
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose commands are loaded from COMMANDS on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        entry = COMMANDS.get(cmd_name)
+        if entry is None:
+            return None
+        module_name, attr = entry[0].split(":")
+        command: click.Command = getattr(importlib.import_module(module_name), attr)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, COMMANDS[name][1]) for name in sorted(COMMANDS)])
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="helmdeck")
+def cli() -> None:
+    """Site inventory -> per-chart overrides -> ordered Helm releases for openstack-helm."""
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI, turning operator mistakes into one line on stderr and exit code 2."""
+    try:
+        rc = cli.main(args=argv, prog_name="helmdeck", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except UserError as exc:
+        click.echo(f"helmdeck: error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    sys.exit(rc if isinstance(rc, int) else 0)

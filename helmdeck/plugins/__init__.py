@@ -1,0 +1,1 @@
+"""Per-chart plugins: site inventory in, system overrides (with provenance) out."""

@@ -1,0 +1,139 @@
+"""Pydantic models of ``site.yaml``.
+
+The models are frozen: plugins receive one immutable snapshot of the site, so no plugin can
+change what another plugin sees, and the same site always yields the same overrides.
+Unknown keys are refused (``extra="forbid"``) because a misspelt key silently ignored is
+the commonest way an inventory drifts from what the operator meant.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+DnsLabel = Annotated[
+    str, StringConstraints(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=63)
+]
+DnsName = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",
+        max_length=253,
+    ),
+]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class Role(StrEnum):
+    CONTROLLER = "controller"
+    COMPUTE = "compute"
+    NETWORK = "network"
+    STORAGE = "storage"
+
+
+class Taint(_Model):
+    key: str
+    value: str = ""
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
+
+
+class Host(_Model):
+    name: DnsName
+    roles: tuple[Role, ...] = Field(min_length=1)
+    zone: str | None = None
+    labels: dict[str, str] = Field(default_factory=dict)
+    taints: tuple[Taint, ...] = ()
+
+    def has(self, role: Role) -> bool:
+        return role in self.roles
+
+
+class Tls(_Model):
+    enabled: bool = False
+
+
+class ChartSource(_Model):
+    """Where the charts come from: exactly one of a local path, a Helm repository, an OCI ref."""
+
+    path: str | None = None
+    repo: str | None = None
+    oci: str | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> ChartSource:
+        given = [k for k in ("path", "repo", "oci") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of path, repo or oci")
+        if self.oci is not None and not self.oci.startswith("oci://"):
+            raise ValueError("oci must start with oci://")
+        return self
+
+
+class Charts(_Model):
+    source: ChartSource = ChartSource(path="./openstack-helm")
+    disabled: tuple[str, ...] = ()
+
+
+class CephPools(_Model):
+    images: str = "images"
+    volumes: str = "volumes"
+    vms: str = "vms"
+
+
+class Ceph(_Model):
+    monitors: tuple[str, ...] = ()
+    pools: CephPools = CephPools()
+    user: str = "cinder"
+    secret_uuid: str | None = None
+
+
+class Storage(_Model):
+    backend: Literal["local", "pvc", "ceph"] = "local"
+    class_name: str = "general"
+    ceph: Ceph = Ceph()
+
+    @model_validator(mode="after")
+    def _ceph_needs_monitors(self) -> Storage:
+        if self.backend == "ceph" and not self.ceph.monitors:
+            raise ValueError("backend ceph needs at least one entry in ceph.monitors")
+        return self
+
+
+class Network(_Model):
+    backend: Literal["openvswitch", "ovn"] = "openvswitch"
+
+
+class SiteSpec(_Model):
+    region: str = "RegionOne"
+    namespace: DnsLabel = "openstack"
+    cluster_domain: DnsName = "cluster.local"
+    public_domain: DnsName
+    tls: Tls = Tls()
+    release: str = "2026.1"
+    distro: str = "ubuntu_noble"
+    features: tuple[str, ...] = ()
+    mode: Literal["production", "development"] = "production"
+    registry: str | None = None
+    charts: Charts = Charts()
+    storage: Storage = Storage()
+    network: Network = Network()
+    hosts: tuple[Host, ...] = Field(min_length=1)
+
+    def hosts_with(self, role: Role) -> tuple[Host, ...]:
+        return tuple(h for h in self.hosts if role in h.roles)
+
+
+class Metadata(_Model):
+    name: DnsLabel
+
+
+class Site(_Model):
+    apiVersion: Literal["helmdeck/v1"]  # noqa: N815 - the file's own key
+    kind: Literal["Site"]
+    metadata: Metadata
+    spec: SiteSpec
