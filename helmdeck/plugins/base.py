@@ -51,6 +51,12 @@ class Plugin(Protocol):
         """Names of the site secrets this chart needs generated before it runs."""
         ...
 
-    def overrides(self, snapshot: SiteSnapshot, ref: ChartRef) -> SystemOverrides:
-        """The chart's system overrides for this site."""
+    def overrides(
+        self, snapshot: SiteSnapshot, ref: ChartRef, chart_values: Mapping[str, Any]
+    ) -> SystemOverrides:
+        """The chart's system overrides for this site.
+
+        ``chart_values`` is the chart's values.yaml coalesced with its static overrides: what
+        the plugin builds on (image tags to rewrite to the mirror, endpoint types present).
+        """
         ...

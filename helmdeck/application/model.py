@@ -1,0 +1,197 @@
+"""Application model, loader and dependency layering."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from helmdeck.errors import NotFoundError, UserError
+
+DEFAULT_TIMEOUT = 600
+_CHART_KEYS = {"name", "release", "namespace", "depends_on", "wait", "timeout", "recreate_on_change"}
+
+
+@dataclass(frozen=True)
+class AppChart:
+    """One chart of the application and how to roll it out.
+
+    ``namespace`` None means the site's namespace. ``wait`` False installs without waiting for
+    readiness (libvirt and nova wait at runtime on charts that come later). ``recreate_on_change``
+    names the kinds whose immutable fields force a delete before the upgrade.
+    """
+
+    name: str
+    release: str
+    namespace: str | None = None
+    depends_on: tuple[str, ...] = ()
+    wait: bool = True
+    timeout: int = DEFAULT_TIMEOUT
+    recreate_on_change: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Application:
+    """A validated set of charts with an acyclic dependency graph."""
+
+    name: str
+    charts: tuple[AppChart, ...]
+
+    def __post_init__(self) -> None:
+        names = [c.name for c in self.charts]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise UserError(f"application {self.name}: chart listed twice: {', '.join(dupes)}")
+        known = set(names)
+        for c in self.charts:
+            unknown = sorted(set(c.depends_on) - known)
+            if unknown:
+                raise UserError(
+                    f"application {self.name}: chart {c.name} depends on unknown chart "
+                    f"{', '.join(unknown)}; add it to the application or drop the dependency"
+                )
+        cycle = _find_cycle({c.name: c.depends_on for c in self.charts})
+        if cycle:
+            raise UserError(
+                f"application {self.name}: dependency cycle {' -> '.join(cycle)}; "
+                "remove one of these depends_on entries"
+            )
+
+    @cached_property
+    def _by_name(self) -> dict[str, AppChart]:
+        return {c.name: c for c in self.charts}
+
+    def names(self) -> list[str]:
+        return [c.name for c in self.charts]
+
+    def chart(self, name: str) -> AppChart:
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise NotFoundError(
+                f"chart {name}: not part of application {self.name}; "
+                f"known charts: {', '.join(sorted(self._by_name))}"
+            ) from None
+
+    def levels(self) -> list[list[str]]:
+        """Charts grouped by longest dependency path: each level needs only earlier levels.
+
+        Longest path (not shortest) so a chart never shares a level with anything it depends
+        on, however indirectly; the levels can then run in parallel.
+        """
+        depth: dict[str, int] = {}
+
+        def visit(name: str) -> int:
+            if name not in depth:
+                deps = self._by_name[name].depends_on
+                depth[name] = 1 + max((visit(d) for d in deps), default=-1)
+            return depth[name]
+
+        for c in self.charts:
+            visit(c.name)
+        out: list[list[str]] = [[] for _ in range(max(depth.values(), default=-1) + 1)]
+        for name, d in depth.items():
+            out[d].append(name)
+        return [sorted(level) for level in out]
+
+    def dependents(self, name: str, transitive: bool = True) -> set[str]:
+        """Charts that depend on ``name`` (directly, or through others when transitive)."""
+        self.chart(name)
+        direct: dict[str, set[str]] = {c.name: set() for c in self.charts}
+        for c in self.charts:
+            for d in c.depends_on:
+                direct[d].add(c.name)
+        found: set[str] = set()
+        todo = list(direct[name])
+        while todo:
+            n = todo.pop()
+            if n not in found:
+                found.add(n)
+                if transitive:
+                    todo.extend(direct[n])
+        return found
+
+
+def _find_cycle(graph: dict[str, tuple[str, ...]]) -> list[str] | None:
+    """One cycle as [a, b, ..., a], or None; iterates in sorted order so messages are stable."""
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(n: str) -> list[str] | None:
+        state[n] = 1
+        stack.append(n)
+        for d in sorted(graph[n]):
+            if state.get(d) == 1:
+                return [*stack[stack.index(d) :], d]
+            if d not in state:
+                found = visit(d)
+                if found:
+                    return found
+        stack.pop()
+        state[n] = 2
+        return None
+
+    for n in sorted(graph):
+        if n not in state:
+            found = visit(n)
+            if found:
+                return found
+    return None
+
+
+def _parse_chart(raw: Any, where: str) -> AppChart:
+    if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):
+        raise UserError(f"{where}: each chart needs a name; write `- name: <chart>`")
+    extra = sorted(set(raw) - _CHART_KEYS)
+    if extra:
+        raise UserError(f"{where}: unknown key {', '.join(extra)}; allowed: {', '.join(sorted(_CHART_KEYS))}")
+    name = raw["name"]
+
+    def strings(key: str) -> tuple[str, ...]:
+        v = raw.get(key) or []
+        if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+            raise UserError(f"{where}.{key}: must be a list of names")
+        return tuple(v)
+
+    wait, timeout = raw.get("wait", True), raw.get("timeout", DEFAULT_TIMEOUT)
+    if not isinstance(wait, bool):
+        raise UserError(f"{where}.wait: must be true or false")
+    if not isinstance(timeout, int) or isinstance(timeout, bool) or timeout <= 0:
+        raise UserError(f"{where}.timeout: must be a positive number of seconds")
+    namespace = raw.get("namespace")
+    if namespace is not None and not isinstance(namespace, str):
+        raise UserError(f"{where}.namespace: must be a string (or absent for the site namespace)")
+    return AppChart(
+        name=name,
+        release=str(raw.get("release") or name),
+        namespace=namespace,
+        depends_on=strings("depends_on"),
+        wait=wait,
+        timeout=timeout,
+        recreate_on_change=strings("recreate_on_change"),
+    )
+
+
+def load_application(path: Path | None = None) -> Application:
+    """The packaged openstack-helm application, or an operator's ``--app`` file."""
+    if path is None:
+        text = resources.files("helmdeck.application").joinpath("openstack-helm.yaml").read_text()
+        source = "openstack-helm.yaml"
+    else:
+        try:
+            text = Path(path).read_text()
+        except OSError as exc:
+            raise UserError(f"{path}: cannot read application file: {exc.strerror}") from None
+        source = str(path)
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise UserError(f"{source}: not valid YAML: {exc}".replace("\n", " ")) from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("charts"), list):
+        raise UserError(f"{source}: expected a map with a `charts:` list")
+    charts = tuple(_parse_chart(c, f"{source}: charts[{i}]") for i, c in enumerate(doc["charts"]))
+    return Application(name=str(doc.get("name") or Path(source).stem), charts=charts)

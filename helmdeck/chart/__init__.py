@@ -1,0 +1,20 @@
+"""Where a chart comes from and what sits below the system overrides.
+
+``source`` finds a chart's directory and reads its defaults and version; ``static`` picks
+the openstack-helm ``values_overrides`` files for the site's release, distro and features
+(DESIGN §1 layer 2).
+"""
+
+from __future__ import annotations
+
+from helmdeck.chart.source import chart_defaults, chart_dir, chart_version
+from helmdeck.chart.static import candidates, static_override_files, static_overrides
+
+__all__ = [
+    "candidates",
+    "chart_defaults",
+    "chart_dir",
+    "chart_version",
+    "static_override_files",
+    "static_overrides",
+]

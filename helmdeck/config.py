@@ -1,0 +1,108 @@
+"""Where helmdeck keeps its state and how it finds it (DESIGN.md section 6).
+
+Everything is read from the environment on each call rather than cached at import, so tests
+and long-running servers see the same rules and a changed ``HELMDECK_HOME`` takes effect.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import stat
+from pathlib import Path
+
+from helmdeck.errors import UserError
+
+
+def home() -> Path:
+    """The state directory, created private (0700) because it holds the database and key."""
+    path = Path(os.environ.get("HELMDECK_HOME") or Path.home() / ".helmdeck").expanduser()
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return path
+
+
+def database_url() -> str:
+    """The SQLAlchemy URL of the store: PostgreSQL when shared, else SQLite in the home."""
+    url = os.environ.get("HELMDECK_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{home() / 'helmdeck.db'}"
+
+
+def secret_key() -> bytes:
+    """The Fernet key that encrypts secrets at rest.
+
+    ``HELMDECK_SECRET_KEY`` wins so that several servers sharing one PostgreSQL can share the
+    key without a shared file. Otherwise the key lives in ``<home>/secret.key``, created on
+    first use; a key file others can read is refused, since it would expose every secret.
+    """
+    from cryptography.fernet import Fernet
+
+    env = os.environ.get("HELMDECK_SECRET_KEY")
+    if env:
+        key = env.strip().encode()
+        _check_fernet_key(key, "HELMDECK_SECRET_KEY")
+        return key
+    path = home() / "secret.key"
+    if not path.exists():
+        _create_key_file(path, Fernet.generate_key())
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        raise UserError(
+            f"{path}: key file is readable by group or others (mode {mode:04o}); "
+            f"run: chmod 600 {path}"
+        )
+    key = path.read_bytes().strip()
+    _check_fernet_key(key, str(path))
+    return key
+
+
+def _check_fernet_key(key: bytes, source: str) -> None:
+    from cryptography.fernet import Fernet
+
+    try:
+        Fernet(key)
+    except ValueError:
+        raise UserError(
+            f"{source}: not a Fernet key (32 url-safe base64-encoded bytes); create one with "
+            "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+        ) from None
+
+
+def _create_key_file(path: Path, key: bytes) -> None:
+    """Write the key to a private temp file and hard-link it into place.
+
+    ``os.link`` fails if the name exists, so two processes starting at once agree on one key
+    instead of one silently replacing the other's (which would orphan its ciphertexts).
+    """
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, key + b"\n")
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink()
+
+
+def server_url() -> str | None:
+    """A ``helmdeck serve`` to talk to instead of the local database, if configured."""
+    return os.environ.get("HELMDECK_URL") or None
+
+
+def token() -> str | None:
+    """The API token sent to ``HELMDECK_URL``."""
+    return os.environ.get("HELMDECK_TOKEN") or None
+
+
+def actor() -> str:
+    """Who is acting, for the audit log of local commands."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return f"uid:{os.getuid()}"

@@ -1,0 +1,1 @@
+"""Deployment: the Helm adapter, render, plan and apply in dependency order."""
