@@ -64,8 +64,9 @@ def _check_fernet_key(key: bytes, source: str) -> None:
         Fernet(key)
     except ValueError:
         raise UserError(
-            f"{source}: not a Fernet key (32 url-safe base64-encoded bytes); create one with "
-            "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+            f"{source}: not a Fernet key (32 url-safe base64-encoded bytes); create one with: "
+            "python -c 'from cryptography.fernet import Fernet; "
+            "print(Fernet.generate_key().decode())'"
         ) from None
 
 

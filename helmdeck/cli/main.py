@@ -17,6 +17,8 @@ from helmdeck.errors import UserError
 COMMANDS: dict[str, tuple[str, str]] = {
     "values": ("helmdeck.cli.values_cmd:values", "Compute values exactly as Helm does."),
     "chunk": ("helmdeck.cli.values_cmd:chunk", "Split an environment file into one file per section."),
+    "site": ("helmdeck.cli.site_cmd:site", "Import, export, show and validate the site inventory."),
+    "secret": ("helmdeck.cli.secret_cmd:secret", "List, set and rotate site secrets."),
 }
 
 

@@ -97,12 +97,6 @@ class Storage(_Model):
     class_name: str = "general"
     ceph: Ceph = Ceph()
 
-    @model_validator(mode="after")
-    def _ceph_needs_monitors(self) -> Storage:
-        if self.backend == "ceph" and not self.ceph.monitors:
-            raise ValueError("backend ceph needs at least one entry in ceph.monitors")
-        return self
-
 
 class Network(_Model):
     backend: Literal["openvswitch", "ovn"] = "openvswitch"
@@ -133,7 +127,7 @@ class Metadata(_Model):
 
 
 class Site(_Model):
-    apiVersion: Literal["helmdeck/v1"]  # noqa: N815 - the file's own key
+    apiVersion: Literal["helmdeck/v1"]  # camelCase: the file's own key
     kind: Literal["Site"]
     metadata: Metadata
     spec: SiteSpec

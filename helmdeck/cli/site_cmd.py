@@ -1,0 +1,112 @@
+"""``helmdeck site import|export|show|validate``: the site inventory in and out of the store."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import click
+
+from helmdeck.errors import NotFoundError
+
+_FILE = click.Path(dir_okay=False, path_type=Path)
+
+
+@click.group("site")
+def site() -> None:
+    """The site inventory (site.yaml): import, export, show, validate."""
+
+
+@site.command("import")
+@click.argument("file", type=_FILE)
+def import_site(file: Path) -> None:
+    """Replace the stored site with FILE, in one transaction."""
+    from helmdeck import config
+    from helmdeck.site.load import load_site_file, with_absolute_source
+    from helmdeck.store import open_store, repo
+
+    new = with_absolute_source(load_site_file(file), file.resolve().parent)
+    with open_store() as store, store.transaction() as s:
+        repo.save_site(s, new)
+        repo.audit(
+            s,
+            actor=config.actor(),
+            action="site.import",
+            target=new.metadata.name,
+            detail=f"{len(new.spec.hosts)} hosts from {file.resolve()}",
+        )
+    click.echo(f"site {new.metadata.name} imported ({len(new.spec.hosts)} hosts)")
+
+
+@site.command("export")
+@click.option("-o", "--output", type=_FILE, help="Write to this file instead of stdout.")
+def export_site(output: Path | None) -> None:
+    """Print (or write) the stored site as YAML that re-imports to the same site."""
+    text = _dump_yaml(_stored_site())
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        _write_atomically(output, text)
+
+
+@site.command("show")
+@click.option(
+    "-o",
+    "--output",
+    "fmt",
+    type=click.Choice(["yaml", "json"]),
+    default="yaml",
+    show_default=True,
+    help="Output format.",
+)
+def show_site(fmt: str) -> None:
+    """Print the stored site with every default filled in."""
+    data = _stored_site()
+    click.echo(json.dumps(data, indent=2) if fmt == "json" else _dump_yaml(data), nl=fmt == "json")
+
+
+@site.command("validate")
+@click.argument("file", type=_FILE)
+def validate_site(file: Path) -> None:
+    """Check FILE without storing it; every problem is reported as FILE:LINE: path: message."""
+    from helmdeck.site.load import load_site_file
+
+    checked = load_site_file(file)
+    click.echo(f"{file}: valid site {checked.metadata.name} ({len(checked.spec.hosts)} hosts)")
+
+
+def _stored_site() -> dict[str, Any]:
+    from helmdeck.store import open_store, repo
+
+    with open_store() as store, store.transaction() as s:
+        stored = repo.load_site(s)
+    if stored is None:
+        raise NotFoundError("site: none imported yet; run helmdeck site import FILE")
+    return stored.model_dump(mode="json")
+
+
+def _dump_yaml(data: dict[str, Any]) -> str:
+    import yaml
+
+    return yaml.safe_dump(data, sort_keys=False, default_flow_style=False, allow_unicode=True)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write a temp file beside ``path`` and rename it, so readers never see half a file."""
+    target = path.resolve()
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,62 @@
+"""cinder: rbd backends with the shared ceph user/UUID, or no volume service without ceph."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from helmdeck.plugins import builders as b
+from helmdeck.plugins.base import ChartRef, SiteSnapshot
+from helmdeck.plugins.chartplugin import OPENSTACK_SHARED, ChartPlugin, ChartSpec, control
+
+RBD_DRIVER = "cinder.volume.drivers.rbd.RBDDriver"
+CEPH_BACKUP = "cinder.backup.drivers.ceph.CephBackupDriver"
+# Without ceph there is no volume backend in the application; these would fail or idle.
+NON_CEPH_OFF = ("deployment_volume", "deployment_backup", "job_storage_init",
+                "job_backup_storage_init")
+
+
+def _extra(
+    out: b.Out, facts: b.SiteFacts, snap: SiteSnapshot, ref: ChartRef, values: Mapping[str, Any]
+) -> None:
+    storage = snap.site.spec.storage
+    fact = b.storage_fact(snap.site)
+    backends = b.get(values, ("conf", "backends")) or {}
+    rbd = sorted(n for n, c in backends.items()
+                 if isinstance(c, Mapping) and c.get("volume_driver") == RBD_DRIVER)
+    if storage.backend != "ceph":
+        for name in rbd:
+            out.set(("conf", "backends", name), None, f"{fact} (no ceph)")
+        for key in ("enabled_backends", "default_volume_type"):
+            out.set(("conf", "cinder", "DEFAULT", key), None, f"{fact} (no ceph)")
+        for key in NON_CEPH_OFF:
+            out.set(("manifests", key), False, f"{fact} (no volume backend)")
+        return
+    user, user_fact, uuid, uuid_fact = b.ceph_identity(snap)
+    pool = storage.ceph.pools.volumes
+    pool_fact = f"spec.storage.ceph.pools.volumes: {pool}"
+    pools = b.get(values, ("conf", "ceph", "pools")) or {}
+    for name in rbd:
+        old_pool = backends[name].get("rbd_pool")
+        base = ("conf", "backends", name)
+        out.set((*base, "rbd_pool"), pool, pool_fact)
+        out.set((*base, "rbd_user"), user, user_fact)
+        out.set((*base, "rbd_secret_uuid"), uuid, uuid_fact)
+        if old_pool != pool and isinstance(pools.get(old_pool), Mapping):
+            out.set(("conf", "ceph", "pools", pool), dict(pools[old_pool]), pool_fact)
+            out.set(("conf", "ceph", "pools", old_pool), None, pool_fact)
+    out.set(("conf", "cinder", "DEFAULT", "backup_driver"), CEPH_BACKUP, fact)
+    b.monitors(out, snap.site)
+
+
+plugin = ChartPlugin(
+    ChartSpec(
+        chart="cinder",
+        labels=control("api", "backup", "scheduler", "volume", "job", "test"),
+        api_replicas=("api", "scheduler"),
+        db_endpoints=("oslo_db",),
+        rabbit_user=True,
+        keystone_users=("cinder", "nova", "glance", "swift", "service", "test"),
+        shared_secrets=OPENSTACK_SHARED,
+        extra_secrets=(b.CEPH_UUID,),
+        extra=_extra,
+    )
+)

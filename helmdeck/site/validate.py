@@ -1,0 +1,104 @@
+"""Checks that span fields of a site, beyond what the pydantic model's types express.
+
+Each check returns ``(location, message)`` pairs, the location in pydantic's tuple form, so
+the loader can point every problem at its line in ``site.yaml``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from helmdeck.site.model import Role, Site
+
+Location = tuple[str | int, ...]
+Problem = tuple[Location, str]
+
+# The charts of the openstack-helm application that ``spec.charts.disabled`` may name.
+KNOWN_CHARTS = (
+    "mariadb",
+    "rabbitmq",
+    "memcached",
+    "keystone",
+    "glance",
+    "placement",
+    "heat",
+    "cinder",
+    "openvswitch",
+    "libvirt",
+    "nova",
+    "neutron",
+    "horizon",
+)
+
+
+def raw_problems(data: Any) -> list[Problem]:
+    """Mistakes best explained before type validation, whose generic message would mislead."""
+    spec = data.get("spec") if isinstance(data, Mapping) else None
+    if not isinstance(spec, Mapping):
+        return []
+    problems: list[Problem] = []
+    if "secrets" in spec:
+        problems.append(
+            (
+                ("spec", "secrets"),
+                "secrets do not belong in site.yaml: they live in the encrypted secret store; "
+                "remove spec.secrets and use: helmdeck secret set NAME",
+            )
+        )
+    release = spec.get("release")
+    if isinstance(release, int | float) and not isinstance(release, bool):
+        problems.append(
+            (
+                ("spec", "release"),
+                f'written as a number ({release!r}); quote it, e.g. release: "2025.1" '
+                '(unquoted, YAML reads 2024.10 as the number 2024.1)',
+            )
+        )
+    return problems
+
+
+def site_problems(site: Site) -> list[Problem]:
+    """Every cross-field problem of a well-typed site, in document order."""
+    spec = site.spec
+    problems: list[Problem] = []
+    first_at: dict[str, int] = {}
+    for i, host in enumerate(spec.hosts):
+        if host.name in first_at:
+            problems.append(
+                (
+                    ("spec", "hosts", i, "name"),
+                    f"duplicate host name {host.name} (first at spec.hosts[{first_at[host.name]}]);"
+                    " host names must be unique",
+                )
+            )
+        else:
+            first_at[host.name] = i
+    if not spec.hosts_with(Role.CONTROLLER):
+        problems.append(
+            (("spec", "hosts"), "no host has role controller; give at least one host that role")
+        )
+    if "nova" not in spec.charts.disabled and not spec.hosts_with(Role.COMPUTE):
+        problems.append(
+            (
+                ("spec", "hosts"),
+                "no host has role compute while nova is enabled; give a host the compute role "
+                "or add nova to spec.charts.disabled",
+            )
+        )
+    for i, chart in enumerate(spec.charts.disabled):
+        if chart not in KNOWN_CHARTS:
+            problems.append(
+                (
+                    ("spec", "charts", "disabled", i),
+                    f"unknown chart {chart}; known charts: {', '.join(KNOWN_CHARTS)}",
+                )
+            )
+    if spec.storage.backend == "ceph" and not spec.storage.ceph.monitors:
+        problems.append(
+            (
+                ("spec", "storage", "ceph", "monitors"),
+                "storage backend ceph needs at least one monitor address here",
+            )
+        )
+    return problems

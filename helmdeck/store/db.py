@@ -1,0 +1,120 @@
+"""Opening the store: one engine per URL, one transaction per change, schema at head.
+
+SQLite is the embedded default, so it is tuned for several helmdeck processes on one host:
+WAL lets readers run beside a writer, and every transaction starts with ``BEGIN IMMEDIATE``
+so a read-modify-write (lock overrides, add a key, put) holds the write lock from its first
+read; otherwise two writers would both read version n and one update would be lost.
+PostgreSQL needs none of this: its writers lock rows explicitly (see ``repo``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.orm import Session, sessionmaker
+
+from helmdeck.errors import UserError
+from helmdeck.store.migrations import SCHEMA_HEAD
+
+_BUSY_TIMEOUT_S = 60
+
+
+class Store:
+    """A database holding one site, its secrets, overrides, release state and audit log."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = _make_engine(url)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One transaction: committed when the block ends, rolled back if it raises."""
+        with self._sessions() as session, session.begin():
+            yield session
+
+    def migrate(self) -> None:
+        """Bring the schema to head; a no-op (one query) when it already is."""
+        with self.engine.begin() as conn:
+            if self.dialect == "postgresql":
+                # Two servers starting on a fresh database must not both create tables.
+                conn.execute(text("SELECT pg_advisory_xact_lock(7340218)"))
+            if _current_revision(conn) == SCHEMA_HEAD:
+                return
+            from helmdeck.store.migrations import upgrade
+
+            upgrade(conn)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_store(url: str | None = None) -> Store:
+    """The store at ``url`` (default: the configured one), migrated to the current schema."""
+    if url is None:
+        from helmdeck import config
+
+        url = config.database_url()
+    store = Store(url)
+    try:
+        store.migrate()
+    except OperationalError as exc:
+        store.close()
+        raise UserError(
+            f"{make_url(url).render_as_string(hide_password=True)}: cannot open the database "
+            f"({' '.join(str(exc.orig).split())}); check HELMDECK_DATABASE_URL"
+        ) from None
+    except BaseException:
+        store.close()
+        raise
+    return store
+
+
+def _current_revision(conn: Connection) -> str | None:
+    try:
+        with conn.begin_nested():
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except (OperationalError, ProgrammingError):
+        return None
+
+
+def _make_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": _BUSY_TIMEOUT_S})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_S * 1000}")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine

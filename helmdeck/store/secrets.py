@@ -1,0 +1,131 @@
+"""Site secrets: generated once with ``secrets``, kept Fernet-encrypted, decrypted on demand.
+
+Values never leave this module except as return values: no function logs, formats or
+raises an error containing one.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import string
+import uuid
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from helmdeck.errors import NotFoundError, UserError
+from helmdeck.store.dml import dialect_insert
+from helmdeck.store.models import SecretRow, utcnow
+
+_ALPHANUMERIC = string.ascii_letters + string.digits
+_NAME = re.compile(r"^[a-z][a-z0-9_]{0,127}$")
+
+
+class SecretBox:
+    """Encrypts and decrypts secret values with the site's Fernet key."""
+
+    def __init__(self, key: bytes | None = None) -> None:
+        from cryptography.fernet import Fernet
+
+        if key is None:
+            from helmdeck import config
+
+            key = config.secret_key()
+        self._fernet = Fernet(key)
+
+    def encrypt(self, value: str) -> bytes:
+        return self._fernet.encrypt(value.encode())
+
+    def decrypt(self, token: bytes) -> str:
+        from cryptography.fernet import InvalidToken
+
+        try:
+            return self._fernet.decrypt(bytes(token)).decode()
+        except InvalidToken:
+            raise UserError(
+                "secret store: a secret does not decrypt with the current key; set "
+                "HELMDECK_SECRET_KEY (or restore secret.key) to the key the store was created with"
+            ) from None
+
+
+def check_secret_name(name: str) -> str:
+    """Refuse names that could not be a chart's secret (and so are surely a typo)."""
+    if not _NAME.match(name):
+        raise UserError(
+            f"{name!r}: not a secret name; use lower-case letters, digits and _ "
+            "(see helmdeck secret list)"
+        )
+    return name
+
+
+def generate_secret(name: str) -> str:
+    """A fresh value in the shape the name calls for.
+
+    Alphanumerics only: these values land in database URLs, AMQP URLs and INI files, where
+    punctuation would need per-format escaping that the charts do not do.
+    """
+    if name.endswith("_uuid"):
+        return str(uuid.uuid4())
+    length = 64 if name == "memcache_secret_key" else 32
+    return "".join(secrets.choice(_ALPHANUMERIC) for _ in range(length))
+
+
+def all_secrets(s: Session, box: SecretBox) -> dict[str, str]:
+    """Every stored secret, decrypted, in one query."""
+    rows = s.execute(select(SecretRow.name, SecretRow.ciphertext).order_by(SecretRow.name))
+    return {name: box.decrypt(ciphertext) for name, ciphertext in rows}
+
+
+def ensure_secrets(s: Session, box: SecretBox, names: Iterable[str]) -> dict[str, str]:
+    """Generate the named secrets that do not exist yet and return ALL secrets decrypted.
+
+    Insert-if-absent, so two processes generating the same secret at once agree on the
+    first one written rather than failing or overwriting it.
+    """
+    current = all_secrets(s, box)
+    missing = sorted({check_secret_name(n) for n in names} - current.keys())
+    if not missing:
+        return current
+    now = utcnow()
+    rows = [
+        {
+            "name": n,
+            "ciphertext": box.encrypt(generate_secret(n)),
+            "created_at": now,
+            "updated_at": now,
+        }
+        for n in missing
+    ]
+    s.execute(dialect_insert(s, SecretRow).on_conflict_do_nothing(index_elements=["name"]), rows)
+    return all_secrets(s, box)
+
+
+def set_secret(s: Session, box: SecretBox, name: str, value: str) -> None:
+    """Store an operator-chosen value (e.g. one that must match an existing system)."""
+    check_secret_name(name)
+    if not value:
+        raise UserError(f"{name}: empty value; give the secret on stdin")
+    row = s.get(SecretRow, name)
+    if row is None:
+        s.add(SecretRow(name=name, ciphertext=box.encrypt(value)))
+    else:
+        row.ciphertext = box.encrypt(value)
+        row.updated_at = utcnow()
+    s.flush()
+
+
+def rotate_secret(s: Session, box: SecretBox, name: str) -> None:
+    """Replace an existing secret with a freshly generated one."""
+    row = s.get(SecretRow, name, with_for_update=True)
+    if row is None:
+        raise NotFoundError(f"{name}: no such secret; see helmdeck secret list")
+    row.ciphertext = box.encrypt(generate_secret(name))
+    row.updated_at = utcnow()
+    s.flush()
+
+
+def secret_names(s: Session) -> list[str]:
+    return list(s.scalars(select(SecretRow.name).order_by(SecretRow.name)))
+

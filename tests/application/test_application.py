@@ -1,0 +1,128 @@
+"""The application definition: the packaged graph, layering, dependents and validation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from helmdeck.application import AppChart, Application, load_application
+from helmdeck.errors import NotFoundError, UserError
+
+CHARTS = {"mariadb", "rabbitmq", "memcached", "openvswitch", "keystone", "glance", "placement",
+          "heat", "cinder", "horizon", "libvirt", "nova", "neutron"}
+
+
+def test_packaged_application_lists_the_13_charts_with_release_equal_name() -> None:
+    app = load_application()
+    assert set(app.names()) == CHARTS
+    assert all(c.release == c.name and c.namespace is None for c in app.charts)
+
+
+def test_packaged_levels_follow_the_documented_order() -> None:
+    assert load_application().levels() == [
+        ["mariadb", "memcached", "openvswitch", "rabbitmq"],
+        ["keystone", "libvirt"],
+        ["cinder", "glance", "heat", "horizon", "placement"],
+        ["nova"],
+        ["neutron"],
+    ]
+
+
+def test_libvirt_and_nova_are_installed_without_waiting() -> None:
+    app = load_application()
+    assert {c.name for c in app.charts if not c.wait} == {"libvirt", "nova"}
+
+
+def test_packaged_dependencies() -> None:
+    app = load_application()
+    assert set(app.chart("keystone").depends_on) == {"mariadb", "memcached", "rabbitmq"}
+    assert set(app.chart("nova").depends_on) >= {"glance", "placement", "libvirt", "keystone"}
+    assert set(app.chart("neutron").depends_on) >= {"nova", "openvswitch", "memcached"}
+
+
+def test_dependents() -> None:
+    app = load_application()
+    assert app.dependents("nova", transitive=False) == {"neutron"}
+    assert app.dependents("openvswitch") == {"libvirt", "nova", "neutron"}
+    assert app.dependents("neutron") == set()
+    assert "horizon" in app.dependents("mariadb")
+
+
+def test_unknown_chart_is_not_found() -> None:
+    with pytest.raises(NotFoundError, match="swift: not part of application"):
+        load_application().chart("swift")
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "app.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_operator_file_with_release_namespace_and_defaults(tmp_path: Path) -> None:
+    app = load_application(_write(tmp_path, """
+name: mini
+charts:
+  - {name: db, release: db-1, namespace: infra, timeout: 30}
+  - {name: api, depends_on: [db], recreate_on_change: [Job]}
+"""))
+    assert app.chart("db") == AppChart("db", "db-1", "infra", (), True, 30, ())
+    assert app.chart("api").release == "api" and app.chart("api").recreate_on_change == ("Job",)
+    assert app.levels() == [["db"], ["api"]]
+
+
+def test_unknown_dependency_is_named(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="chart api depends on unknown chart nope"):
+        load_application(_write(tmp_path, "charts: [{name: api, depends_on: [nope]}]"))
+
+
+def test_cycle_is_named(tmp_path: Path) -> None:
+    text = "charts: [{name: a, depends_on: [c]}, {name: b, depends_on: [a]}, {name: c, depends_on: [b]}]"
+    with pytest.raises(UserError, match=r"dependency cycle a -> c -> b -> a"):
+        load_application(_write(tmp_path, text))
+
+
+@pytest.mark.parametrize("text, message", [
+    ("charts: [{name: a, wait: maybe}]", r"charts\[0\].wait: must be true or false"),
+    ("charts: [{name: a, timeout: -1}]", "timeout: must be a positive"),
+    ("charts: [{name: a, colour: red}]", "unknown key colour"),
+    ("charts: [{release: a}]", "each chart needs a name"),
+    ("charts: [{name: a}, {name: a}]", "chart listed twice: a"),
+    ("charts: {a: 1}", "expected a map with a `charts:` list"),
+    ("charts: [", "not valid YAML"),
+])
+def test_bad_application_files(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(UserError, match=message):
+        load_application(_write(tmp_path, text))
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="cannot read application file"):
+        load_application(tmp_path / "absent.yaml")
+
+
+@st.composite
+def dags(draw: st.DrawFn) -> list[AppChart]:
+    n = draw(st.integers(1, 12))
+    charts = []
+    for i in range(n):
+        deps = draw(st.sets(st.integers(0, i - 1), max_size=i)) if i else set()
+        charts.append(AppChart(f"c{i}", f"c{i}", depends_on=tuple(f"c{d}" for d in sorted(deps))))
+    return charts
+
+
+@settings(max_examples=60, deadline=None)
+@given(dags())
+def test_levels_put_every_chart_after_all_its_dependencies(charts: list[AppChart]) -> None:
+    app = Application("gen", tuple(charts))
+    level = {n: i for i, names in enumerate(app.levels()) for n in names}
+    assert set(level) == {c.name for c in charts}
+    for c in charts:
+        assert all(level[d] < level[c.name] for d in c.depends_on)
+        # longest path: a chart sits directly above its deepest dependency
+        assert level[c.name] == 1 + max((level[d] for d in c.depends_on), default=-1)
+        for dep in c.depends_on:
+            assert c.name in app.dependents(dep)

@@ -1,0 +1,108 @@
+"""Sites, snapshots and chart values for the plugin tests (no database involved)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import uuid
+from pathlib import Path
+from typing import Any
+
+from helmdeck.plugins.base import ChartRef, SiteSnapshot, SystemOverrides
+from helmdeck.plugins.generate import required_secrets, system_overrides
+from helmdeck.plugins.registry import load_plugins
+from helmdeck.site.model import Site
+
+CHARTS = ("mariadb", "rabbitmq", "memcached", "openvswitch", "keystone", "glance", "placement",
+          "heat", "cinder", "horizon", "libvirt", "nova", "neutron")
+REGISTRY = "registry.example.com:5000"
+DOMAIN = "cloud.example.com"
+
+
+def reference_dir() -> Path:
+    env = os.environ.get("HELMDECK_REFERENCE")
+    base = Path(env) if env else Path(__file__).resolve().parents[3] / "shared" / "reference"
+    return base / "openstack-helm"
+
+
+def osh_checkout() -> Path:
+    return Path(os.environ.get("HELMDECK_OSH_CHECKOUT", "/work/osh"))
+
+
+def build_site(
+    *,
+    controllers: int = 3,
+    computes: int = 4,
+    network: int = 2,
+    storage: str = "ceph",
+    tls: bool = True,
+    registry: str | None = REGISTRY,
+    mode: str = "production",
+    tainted_computes: int = 1,
+    source: str = "charts",
+    **spec: Any,
+) -> Site:
+    """A rich site: zones, a tainted compute, ceph, TLS and a mirror unless told otherwise."""
+    hosts: list[dict[str, Any]] = []
+    for i in range(controllers):
+        hosts.append({"name": f"ctl-{i}", "roles": ["controller"], "zone": f"az{i % 2 + 1}"})
+    for i in range(network):
+        hosts.append({"name": f"net-{i}", "roles": ["network"], "zone": f"az{i % 2 + 1}"})
+    for i in range(computes):
+        h: dict[str, Any] = {"name": f"cmp-{i}", "roles": ["compute"], "zone": f"az{i % 2 + 1}"}
+        if i >= computes - tainted_computes:
+            h["taints"] = [{"key": "species", "value": "gpu", "effect": "NoSchedule"}]
+        hosts.append(h)
+    storage_spec: dict[str, Any] = {"backend": storage}
+    if storage == "ceph":
+        storage_spec["ceph"] = {"monitors": ["10.0.0.1:6789", "10.0.0.2:6789", "10.0.0.3:6789"]}
+    doc = {
+        "apiVersion": "helmdeck/v1",
+        "kind": "Site",
+        "metadata": {"name": "lab1"},
+        "spec": {
+            "public_domain": DOMAIN,
+            "tls": {"enabled": tls},
+            "registry": registry,
+            "mode": mode,
+            "charts": {"source": {"path": source}},
+            "storage": storage_spec,
+            "hosts": hosts,
+            **spec,
+        },
+    }
+    return Site.model_validate_json(json.dumps(doc))
+
+
+def fake_secrets(names: set[str]) -> dict[str, str]:
+    """Distinct, stable stand-ins shaped like the store's (UUIDs for ``*_uuid``)."""
+    out = {}
+    for n in sorted(names):
+        digest = hashlib.sha256(n.encode()).hexdigest()
+        out[n] = str(uuid.UUID(digest[:32])) if n.endswith("_uuid") else "S" + digest[:31]
+    return out
+
+
+def snapshot(site: Site, namespace: str = "openstack") -> SiteSnapshot:
+    plugins = load_plugins()
+    enabled = frozenset(c for c in CHARTS if c not in site.spec.charts.disabled)
+    secrets = fake_secrets(required_secrets(plugins, enabled))
+    refs = {c: ChartRef(c, c, namespace) for c in enabled}
+    return SiteSnapshot(site=site, secrets=secrets, enabled=enabled, releases=refs)
+
+
+def chart_values_from(chart_dir: Path, site: Site) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(static overrides, values.yaml coalesced with them) for a chart directory."""
+    from helmdeck.chart import chart_defaults, static_overrides
+    from helmdeck.values.merge import coalesce
+
+    static, _ = static_overrides(site, chart_dir.name)
+    return static, coalesce(chart_defaults(chart_dir), static)
+
+
+def overrides_for(
+    chart: str, site: Site, chart_values: dict[str, Any], snap: SiteSnapshot | None = None
+) -> SystemOverrides:
+    snap = snap or snapshot(site)
+    return system_overrides(load_plugins()[chart], snap, snap.releases[chart], chart_values)

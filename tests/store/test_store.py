@@ -1,0 +1,348 @@
+"""The store on SQLite and PostgreSQL: schema, site, snapshot, secrets, overrides, state."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from cryptography.fernet import Fernet
+from sqlalchemy import event, select, text
+
+from helmdeck.errors import ConflictError, NotFoundError, UserError
+from helmdeck.site.model import Site
+from helmdeck.store import Store, open_store, repo
+from helmdeck.store.migrations import SCHEMA_HEAD
+from helmdeck.store.models import SecretRow
+from helmdeck.store.secrets import (
+    SecretBox,
+    ensure_secrets,
+    rotate_secret,
+    secret_names,
+    set_secret,
+)
+
+MakeSite = Callable[..., Site]
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[Store]:
+    with open_store(db_url) as st:
+        yield st
+
+
+@pytest.fixture
+def box() -> SecretBox:
+    return SecretBox(Fernet.generate_key())
+
+
+class StatementCounter:
+    def __init__(self, store: Store) -> None:
+        self.count = 0
+        event.listen(store.engine, "before_cursor_execute", self._seen)
+        self.store = store
+
+    def _seen(self, *args: Any) -> None:
+        self.count += 1
+
+    def close(self) -> None:
+        event.remove(self.store.engine, "before_cursor_execute", self._seen)
+
+
+# --- schema --------------------------------------------------------------------------------
+
+
+def test_schema_head_constant_names_newest_migration() -> None:
+    from alembic.script import ScriptDirectory
+
+    from helmdeck.store.migrations import alembic_config
+
+    assert ScriptDirectory.from_config(alembic_config()).get_current_head() == SCHEMA_HEAD
+
+
+def test_open_migrates_to_head_and_reopen_skips_alembic(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with open_store(db_url) as st, st.transaction() as s:
+        assert s.execute(text("SELECT version_num FROM alembic_version")).scalar() == SCHEMA_HEAD
+
+    def no_upgrade(conn: object) -> None:
+        raise AssertionError("an up-to-date database must not run Alembic")
+
+    monkeypatch.setattr("helmdeck.store.migrations.upgrade", no_upgrade)
+    open_store(db_url).close()
+
+
+def test_unreachable_database_is_a_user_error() -> None:
+    with pytest.raises(UserError, match=r"cannot open the database.*HELMDECK_DATABASE_URL") as exc:
+        open_store("postgresql+psycopg://postgres@127.0.0.1:1/none")
+    assert "\n" not in str(exc.value)
+
+
+def test_transaction_rolls_back_on_error(store: Store, make_site: MakeSite) -> None:
+    with pytest.raises(RuntimeError), store.transaction() as s:
+        repo.save_site(s, make_site(3))
+        repo.audit(s, actor="t", action="site.import", target="lab1")
+        raise RuntimeError("crash mid-change")
+    with store.transaction() as s:
+        assert repo.load_site(s) is None
+        assert repo.audit_log(s) == []
+
+
+# --- site and snapshot ---------------------------------------------------------------------
+
+
+def test_site_round_trip_and_replace(store: Store, make_site: MakeSite) -> None:
+    with store.transaction() as s:
+        assert repo.load_site(s) is None
+        repo.save_site(s, make_site(5, registry="mirror.example.com:5000"))
+    with store.transaction() as s:
+        assert repo.load_site(s) == make_site(5, registry="mirror.example.com:5000")
+        repo.save_site(s, make_site(2))
+    with store.transaction() as s:
+        assert repo.load_site(s) == make_site(2)
+
+
+def test_snapshot_needs_a_site(store: Store, box: SecretBox) -> None:
+    with pytest.raises(NotFoundError, match="site import"), store.transaction() as s:
+        repo.load_snapshot(s, box)
+
+
+def test_snapshot_query_count_is_constant(
+    store: Store, box: SecretBox, make_site: MakeSite
+) -> None:
+    counts = {}
+    for hosts in (10, 2000):
+        with store.transaction() as s:
+            repo.save_site(s, make_site(hosts))
+            ensure_secrets(s, box, ["keystone_admin_password", "memcache_secret_key"])
+        counter = StatementCounter(store)
+        with store.transaction() as s:
+            site, secrets = repo.load_snapshot(s, box)
+        counter.close()
+        assert len(site.spec.hosts) == hosts
+        assert set(secrets) == {"keystone_admin_password", "memcache_secret_key"}
+        counts[hosts] = counter.count
+    assert counts[10] == counts[2000] <= 5, counts
+
+
+# --- secrets -------------------------------------------------------------------------------
+
+
+def test_generated_secret_shapes_and_stability(store: Store, box: SecretBox) -> None:
+    names = ["ceph_secret_uuid", "memcache_secret_key", "keystone_admin_password"]
+    with store.transaction() as s:
+        first = ensure_secrets(s, box, names)
+    assert len(first["ceph_secret_uuid"]) == 36 and first["ceph_secret_uuid"].count("-") == 4
+    assert len(first["memcache_secret_key"]) == 64 and first["memcache_secret_key"].isalnum()
+    assert len(first["keystone_admin_password"]) == 32
+    assert first["keystone_admin_password"].isalnum()
+    with store.transaction() as s:
+        again = ensure_secrets(s, box, [*names, "horizon_secret_key"])
+    assert {k: again[k] for k in names} == first
+    assert set(again) == {*names, "horizon_secret_key"}
+
+
+def test_ciphertext_does_not_contain_plaintext(store: Store, box: SecretBox) -> None:
+    with store.transaction() as s:
+        set_secret(s, box, "db_admin_password", "Plaintext0penSesame")
+        plain = ensure_secrets(s, box, ["rabbitmq_admin_password"])
+    with store.transaction() as s:
+        stored = {n: bytes(c) for n, c in s.execute(select(SecretRow.name, SecretRow.ciphertext))}
+    for name, value in plain.items():
+        assert value.encode() not in stored[name]
+    assert b"Plaintext0penSesame" not in stored["db_admin_password"]
+
+
+def test_wrong_key_is_a_user_error_without_values(store: Store, box: SecretBox) -> None:
+    with store.transaction() as s:
+        set_secret(s, box, "db_admin_password", "Plaintext0penSesame")
+    with pytest.raises(UserError, match="HELMDECK_SECRET_KEY") as exc, store.transaction() as s:
+        ensure_secrets(s, SecretBox(Fernet.generate_key()), [])
+    assert "Plaintext0penSesame" not in str(exc.value)
+
+
+def test_set_rotate_and_names(store: Store, box: SecretBox) -> None:
+    with store.transaction() as s:
+        set_secret(s, box, "db_admin_password", "first")
+        set_secret(s, box, "db_admin_password", "second")
+        assert ensure_secrets(s, box, [])["db_admin_password"] == "second"
+        rotate_secret(s, box, "db_admin_password")
+        rotated = ensure_secrets(s, box, [])["db_admin_password"]
+        assert rotated != "second" and len(rotated) == 32
+        assert secret_names(s) == ["db_admin_password"]
+    with pytest.raises(NotFoundError, match="nope: no such secret"), store.transaction() as s:
+        rotate_secret(s, box, "nope")
+    with pytest.raises(UserError, match="empty value"), store.transaction() as s:
+        set_secret(s, box, "db_admin_password", "")
+    with pytest.raises(UserError, match="not a secret name"), store.transaction() as s:
+        set_secret(s, box, "Bad Name", "x")
+
+
+# --- user overrides ------------------------------------------------------------------------
+
+
+def test_user_overrides_versions_and_revisions(store: Store) -> None:
+    with store.transaction() as s:
+        assert repo.get_user_overrides(s, "nova", "openstack") == ({}, 0)
+        assert repo.put_user_overrides(s, "nova", "openstack", {"a": 1}, actor="u", diff="+a") == 1
+        assert repo.put_user_overrides(s, "nova", "openstack", {"a": 2}, actor="u", diff="~a") == 2
+        repo.put_user_overrides(s, "glance", "openstack", {"b": [1]}, actor="v", diff="+b")
+    with store.transaction() as s:
+        assert repo.get_user_overrides(s, "nova", "openstack") == ({"a": 2}, 2)
+        assert repo.list_user_overrides(s) == [
+            ("glance", "openstack", {"b": [1]}, 1),
+            ("nova", "openstack", {"a": 2}, 2),
+        ]
+        assert repo.delete_user_overrides(s, "nova", "openstack", actor="w", diff="-a") == 3
+    with store.transaction() as s:
+        assert repo.get_user_overrides(s, "nova", "openstack") == ({}, 3)
+        assert [c for c, *_ in repo.list_user_overrides(s)] == ["glance"]
+        revs = repo.list_revisions(s, "nova", "openstack")
+        assert [(r.revision, r.actor, r.values, r.diff) for r in revs] == [
+            (1, "u", {"a": 1}, "+a"),
+            (2, "u", {"a": 2}, "~a"),
+            (3, "w", {}, "-a"),
+        ]
+        assert revs[0].at.tzinfo is not None
+        assert repo.get_revision(s, "nova", "openstack", 2) == revs[1]
+        with pytest.raises(NotFoundError):
+            repo.get_revision(s, "nova", "openstack", 9)
+
+
+def test_returned_values_are_copies(store: Store) -> None:
+    with store.transaction() as s:
+        repo.put_user_overrides(s, "nova", "openstack", {"a": {"b": 1}}, actor="u", diff="")
+        values, _ = repo.get_user_overrides(s, "nova", "openstack")
+        values["a"]["b"] = 99
+    with store.transaction() as s:
+        assert repo.get_user_overrides(s, "nova", "openstack") == ({"a": {"b": 1}}, 1)
+
+
+def test_stale_expected_version_conflicts(store: Store) -> None:
+    with store.transaction() as s:
+        repo.put_user_overrides(s, "nova", "openstack", {"a": 1}, actor="u", diff="")
+    with pytest.raises(ConflictError, match="changed since version 0"), store.transaction() as s:
+        repo.put_user_overrides(
+            s, "nova", "openstack", {"a": 2}, actor="u", diff="", expected_version=0
+        )
+    with store.transaction() as s:
+        assert repo.get_user_overrides(s, "nova", "openstack") == ({"a": 1}, 1)
+        repo.put_user_overrides(
+            s, "nova", "openstack", {"a": 3}, actor="u", diff="", expected_version=1
+        )
+
+
+def test_concurrent_read_modify_write_loses_nothing(store: Store) -> None:
+    errors: list[BaseException] = []
+
+    def add_key(i: int) -> None:
+        try:
+            with store.transaction() as s:
+                values, _ = repo.lock_user_overrides(s, "nova", "openstack")
+                values[f"k{i}"] = i
+                repo.put_user_overrides(s, "nova", "openstack", values, actor=f"t{i}", diff="")
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=add_key, args=(i,)) for i in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with store.transaction() as s:
+        values, version = repo.get_user_overrides(s, "nova", "openstack")
+    assert values == {f"k{i}": i for i in range(20)}
+    assert version == 20
+
+
+# --- chart and release state, audit, tokens ------------------------------------------------
+
+
+def test_chart_enabled(store: Store) -> None:
+    with store.transaction() as s:
+        repo.set_chart_enabled(s, "nova", "openstack", False)
+        repo.set_chart_enabled(s, "glance", "openstack", True)
+        repo.set_chart_enabled(s, "nova", "openstack", True)
+    with store.transaction() as s:
+        assert repo.chart_enabled(s) == {("nova", "openstack"): True, ("glance", "openstack"): True}
+
+
+def test_release_state_record_replace_forget(store: Store) -> None:
+    at = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    state = repo.ReleaseState(
+        "nova",
+        "openstack",
+        "nova",
+        "2025.1.0",
+        "sha256:aa",
+        "deployed",
+        1,
+        at,
+        manifest_digests={"Deployment/nova-api": "sha256:bb"},
+    )
+    with store.transaction() as s:
+        repo.record_release(s, state)
+        repo.record_release(
+            s,
+            repo.ReleaseState(
+                "nova",
+                "openstack",
+                "nova",
+                "2025.1.0",
+                "sha256:cc",
+                "failed",
+                2,
+                at,
+                error="boom",
+            ),
+        )
+        repo.record_release(
+            s,
+            repo.ReleaseState(
+                "glance",
+                "openstack",
+                "glance",
+                "1",
+                "h",
+                "deployed",
+                1,
+                at,
+            ),
+        )
+    with store.transaction() as s:
+        states = repo.release_states(s)
+        assert states[("nova", "openstack")].status == "failed"
+        assert states[("nova", "openstack")].error == "boom"
+        assert states[("nova", "openstack")].manifest_digests == {}
+        assert states[("glance", "openstack")].applied_at == at
+        repo.forget_release(s, "nova", "openstack")
+    with store.transaction() as s:
+        assert set(repo.release_states(s)) == {("glance", "openstack")}
+
+
+def test_audit_log_newest_first(store: Store) -> None:
+    with store.transaction() as s:
+        for i in range(3):
+            repo.audit(s, actor="u", action="secret.set", target=f"s{i}")
+    with store.transaction() as s:
+        log = repo.audit_log(s, limit=2)
+    assert [e.target for e in log] == ["s2", "s1"]
+    assert log[0].at.tzinfo is not None
+
+
+def test_tokens_store_only_hashes(store: Store) -> None:
+    with store.transaction() as s:
+        admin = repo.create_token(s, "admin", "ci")
+        reader = repo.create_token(s, "reader", "dash")
+        with pytest.raises(UserError):
+            repo.create_token(s, "root", "x")  # type: ignore[arg-type]
+    with store.transaction() as s:
+        assert repo.token_role(s, admin) == "admin"
+        assert repo.token_role(s, reader) == "reader"
+        assert repo.token_role(s, admin + "x") is None
+        dump = str(s.execute(text("SELECT * FROM api_token")).all())
+    assert admin not in dump and reader not in dump
