@@ -13,7 +13,15 @@ import yaml
 from helmdeck.errors import NotFoundError, UserError
 
 DEFAULT_TIMEOUT = 600
-_CHART_KEYS = {"name", "release", "namespace", "depends_on", "wait", "timeout", "recreate_on_change"}
+_CHART_KEYS = {
+    "name",
+    "release",
+    "namespace",
+    "depends_on",
+    "wait",
+    "timeout",
+    "recreate_on_change",
+}
 
 
 @dataclass(frozen=True)
@@ -148,7 +156,9 @@ def _parse_chart(raw: Any, where: str) -> AppChart:
         raise UserError(f"{where}: each chart needs a name; write `- name: <chart>`")
     extra = sorted(set(raw) - _CHART_KEYS)
     if extra:
-        raise UserError(f"{where}: unknown key {', '.join(extra)}; allowed: {', '.join(sorted(_CHART_KEYS))}")
+        raise UserError(
+            f"{where}: unknown key {', '.join(extra)}; allowed: {', '.join(sorted(_CHART_KEYS))}"
+        )
     name = raw["name"]
 
     def strings(key: str) -> tuple[str, ...]:

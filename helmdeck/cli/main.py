@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+
 import click
 
 from helmdeck.errors import UserError
@@ -16,7 +17,7 @@ from helmdeck.errors import UserError
 # The help lives here so that listing commands imports none of them.
 COMMANDS: dict[str, tuple[str, str]] = {
     "values": ("helmdeck.cli.values_cmd:values", "Compute values exactly as Helm does."),
-    "chunk": ("helmdeck.cli.values_cmd:chunk", "Split an environment file into one file per section."),
+    "chunk": ("helmdeck.cli.values_cmd:chunk", "Split a values file into one file per section."),
     "site": ("helmdeck.cli.site_cmd:site", "Import, export, show and validate the site inventory."),
     "secret": ("helmdeck.cli.secret_cmd:secret", "List, set and rotate site secrets."),
 }

@@ -54,9 +54,10 @@ class Out:
 
         return SystemOverrides(
             values=_sorted(self.values),
-            provenance={format_path(p): f for p, f in sorted(
-                self.facts.items(), key=lambda kv: tuple(str(x) for x in kv[0])
-            )},
+            provenance={
+                format_path(p): f
+                for p, f in sorted(self.facts.items(), key=lambda kv: tuple(str(x) for x in kv[0]))
+            },
         )
 
 
@@ -89,7 +90,9 @@ def _names(hosts: tuple[Host, ...], limit: int = 3) -> str:
 
 def hosts_fact(hosts: tuple[Host, ...], what: str) -> str:
     """``spec.hosts: 3 controllers (ctl-0, ctl-1, ctl-2)``: the inventory input, named."""
-    return f"spec.hosts: {len(hosts)} {what} ({_names(hosts)})" if hosts else f"spec.hosts: no {what}"
+    return (
+        f"spec.hosts: {len(hosts)} {what} ({_names(hosts)})" if hosts else f"spec.hosts: no {what}"
+    )
 
 
 class Placement(Enum):
@@ -198,9 +201,7 @@ def node_selectors(out: Out, facts: SiteFacts, labels: Mapping[tuple[str, ...], 
         out.set(("labels", *path, "node_selector_value"), ENABLED, fact)
 
 
-def tolerations(
-    out: Out, facts: SiteFacts, chart: str, placements: Iterable[Placement]
-) -> None:
+def tolerations(out: Out, facts: SiteFacts, chart: str, placements: Iterable[Placement]) -> None:
     """Tolerate the taints of the hosts the chart runs on, and only those."""
     seen: dict[tuple[str, str, str], str] = {}
     for placement in sorted(set(placements), key=lambda p: p.value):
@@ -256,7 +257,9 @@ def image_mirror(out: Out, site: Site, chart_values: Mapping[str, Any]) -> None:
             image = tags[key]
             if isinstance(image, str) and image:
                 out.set(("images", "tags", key), mirror_image(image, registry), fact)
-    if (registry or local_active) and get(chart_values, ("manifests", "job_image_repo_sync")) is not None:
+    if (registry or local_active) and get(
+        chart_values, ("manifests", "job_image_repo_sync")
+    ) is not None:
         why = (
             f"spec.registry: {registry} (images come from the mirror)"
             if registry
@@ -324,8 +327,11 @@ def endpoints(
     """
     spec = snapshot.site.spec
     eps = get(chart_values, ("endpoints",)) or {}
-    out.set(("endpoints", "cluster_domain_suffix"), spec.cluster_domain,
-            f"spec.cluster_domain: {spec.cluster_domain}")
+    out.set(
+        ("endpoints", "cluster_domain_suffix"),
+        spec.cluster_domain,
+        f"spec.cluster_domain: {spec.cluster_domain}",
+    )
     tls = spec.tls.enabled
     tls_fact = f"spec.tls.enabled: {str(tls).lower()}"
     for etype in sorted(eps):
@@ -338,9 +344,13 @@ def endpoints(
             fact = f"spec.public_domain: {spec.public_domain}"
             base = ("endpoints", etype)
             scheme = ep.get("scheme")
-            default_scheme = (scheme.get("default") if isinstance(scheme, Mapping) else scheme) or "http"
+            default_scheme = (
+                scheme.get("default") if isinstance(scheme, Mapping) else scheme
+            ) or "http"
             if isinstance(scheme, str):
-                out.set((*base, "scheme", "default"), scheme, f"{tls_fact} (keeps the chart's scheme)")
+                out.set(
+                    (*base, "scheme", "default"), scheme, f"{tls_fact} (keeps the chart's scheme)"
+                )
             public_scheme = _secure(default_scheme) if tls else default_scheme
             port = 443 if tls else 80
             sides = ("public", "admin") if etype == "identity" else ("public",)
@@ -351,8 +361,11 @@ def endpoints(
         provider = PROVIDERS.get(etype)
         pref = snapshot.releases.get(provider) if provider else None
         if pref is not None and provider != ref.chart and pref.namespace != ref.namespace:
-            out.set(("endpoints", etype, "namespace"), pref.namespace,
-                    f"application: {provider} runs in namespace {pref.namespace}")
+            out.set(
+                ("endpoints", etype, "namespace"),
+                pref.namespace,
+                f"application: {provider} runs in namespace {pref.namespace}",
+            )
     rabbit = snapshot.releases.get("rabbitmq")
     if (
         ref.chart != "rabbitmq"
@@ -361,7 +374,11 @@ def endpoints(
     ):
         n, fact = cluster_size(facts)
         ss = ("endpoints", "oslo_messaging", "statefulset")
-        out.set((*ss, "name"), f"{rabbit.release}-rabbitmq", f"application: rabbitmq release {rabbit.release}")
+        out.set(
+            (*ss, "name"),
+            f"{rabbit.release}-rabbitmq",
+            f"application: rabbitmq release {rabbit.release}",
+        )
         out.set((*ss, "replicas"), n, f"rabbitmq servers: {fact}")
 
 
@@ -398,8 +415,11 @@ def admin_credentials(out: Out, snapshot: SiteSnapshot, chart_values: Mapping[st
         secret(out, snapshot, (*base, "password"), KEYSTONE_ADMIN)
     for user, spec in sorted(auth("identity").items()):
         if isinstance(spec, Mapping) and "region_name" in spec:
-            out.set(("endpoints", "identity", "auth", user, "region_name"), region,
-                    f"spec.region: {region}")
+            out.set(
+                ("endpoints", "identity", "auth", user, "region_name"),
+                region,
+                f"spec.region: {region}",
+            )
     for etype in ("oslo_db", "oslo_db_cell0", "oslo_db_cell1"):
         if "admin" in auth(etype):
             base = ("endpoints", etype, "auth", "admin")

@@ -76,14 +76,26 @@ class ChartPlugin:
         b.endpoints(out, facts, snapshot, ref, chart_values)
         b.admin_credentials(out, snapshot, chart_values)
         for etype in s.db_endpoints:
-            b.secret(out, snapshot, ("endpoints", etype, "auth", self.chart, "password"),
-                     self.db_secret())
+            b.secret(
+                out,
+                snapshot,
+                ("endpoints", etype, "auth", self.chart, "password"),
+                self.db_secret(),
+            )
         if s.rabbit_user:
-            b.secret(out, snapshot, ("endpoints", "oslo_messaging", "auth", self.chart, "password"),
-                     self.rabbit_secret())
+            b.secret(
+                out,
+                snapshot,
+                ("endpoints", "oslo_messaging", "auth", self.chart, "password"),
+                self.rabbit_secret(),
+            )
         for user in s.keystone_users:
-            b.secret(out, snapshot, ("endpoints", "identity", "auth", user, "password"),
-                     b.keystone_user_secret(self.chart, user))
+            b.secret(
+                out,
+                snapshot,
+                ("endpoints", "identity", "auth", user, "password"),
+                b.keystone_user_secret(self.chart, user),
+            )
         if s.extra is not None:
             s.extra(out, facts, snapshot, ref, chart_values)
         return out.result()

@@ -172,7 +172,11 @@ class _Builder:
 
 
 def _compose(text: str, source: str) -> tuple[Any, dict[Location, int]]:
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        raise SiteFileError([f"{source}:{line}: (yaml): {exc.reason}"]) from None
     try:
         node = loader.get_single_node()
         if node is None:
@@ -182,9 +186,10 @@ def _compose(text: str, source: str) -> tuple[Any, dict[Location, int]]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
-        problem = exc.problem or exc.context or "invalid YAML"
+        problem = "; ".join(p for p in (exc.context, exc.problem) if p) or "invalid YAML"
         raise SiteFileError([f"{source}:{line}: (yaml): {problem}"]) from None
-    except yaml.YAMLError as exc:
-        raise SiteFileError([f"{source}:1: (yaml): {exc}"]) from None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        raise SiteFileError([f"{source}:{line}: (yaml): {exc.reason}"]) from None
     finally:
         loader.dispose()

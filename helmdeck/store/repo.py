@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from helmdeck.errors import ConflictError, NotFoundError, UserError
@@ -340,10 +340,6 @@ def token_role(s: Session, token: str) -> str | None:
         if hmac.compare_digest(token_hash, wanted):
             role = row_role
     return role
-
-
-def token_count(s: Session) -> int:
-    return s.scalar(select(func.count()).select_from(TokenRow)) or 0
 
 
 def _token_hash(token: str) -> str:

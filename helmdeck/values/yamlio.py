@@ -14,6 +14,7 @@ import base64
 import json
 import math
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,9 @@ for _words, _kind, _val in (
         _MAP_WORDS[_w] = (_kind, _val)
 _MAP_WORDS[""] = ("null", None)
 
-_GO_INT = re.compile(r"([+-]?)(?:0[xX]([0-9a-fA-F]+)|0[oO]([0-7]+)|0[bB]([01]+)|0([0-7]*)|([1-9][0-9]*))")
+_GO_INT = re.compile(
+    r"([+-]?)(?:0[xX]([0-9a-fA-F]+)|0[oO]([0-7]+)|0[bB]([01]+)|0([0-7]*)|([1-9][0-9]*))"
+)
 _YAML_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")
 _DOT_FLOAT = re.compile(r"\.[0-9]+(?:[eE][-+]?[0-9]+)?")
 _SIGNED_BIN = re.compile(r"[+-]?[01]+")
@@ -52,6 +55,7 @@ _TIMESTAMP = re.compile(
     r"(?:[Tt ][0-9]{1,2}:[0-9]{1,2}:[0-9]{1,2}(?:\.[0-9]+)?(?:Z|[+-][0-9]{2}:[0-9]{2})?)?"
 )
 _SEPARATOR = re.compile(r"^---", re.MULTILINE)
+_DIGITS = re.compile(r"-?[0-9]+")
 _INT64_MIN, _INT64_MAX, _UINT64_MAX = -(2**63), 2**63 - 1, 2**64 - 1
 
 # go-yaml v2's alias budget (decode.go allowedAliasRatio).
@@ -198,8 +202,8 @@ def _copy(value: Any) -> Any:
 class _Frame:
     """A mapping or sequence under construction."""
 
-    __slots__ = ("anchor", "container", "has_typed_keys", "is_map", "key", "key_set", "line",
-                 "col", "merge", "merge_parts", "start")
+    __slots__ = ("anchor", "col", "container", "has_typed_keys", "is_map", "key", "key_set",
+                 "line", "merge", "merge_parts", "start")
 
     def __init__(self, is_map: bool, anchor: str | None, start: int, line: int, col: int,
                  merge: int) -> None:
@@ -238,7 +242,7 @@ class _Decoder:
 
     def decode(self) -> tuple[Any, bool]:
         """Return (value, found a document)."""
-        get = self.parser.get_event
+        get: Callable[[], Any] = self.parser.get_event
         get()  # stream start
         event = get()
         if isinstance(event, yaml.StreamEndEvent):
@@ -265,7 +269,7 @@ class _Decoder:
                 merge_child = 1
             elif parent is not None and parent.merge == 2:
                 merge_child = 2
-            mark = event.start_mark
+            mark: Any = event.start_mark
             try:
                 if cls is ScalarEvent:
                     self.decodes += 1
@@ -319,7 +323,7 @@ class _Decoder:
                     continue
                 else:  # mapping or sequence end
                     frame = stack.pop()
-                    mark = yaml.Mark("", 0, frame.line, frame.col, None, None)
+                    mark = yaml.Mark("", 0, frame.line, frame.col, "", 0)
                     if frame.merge == 2:
                         merged: dict[Any, Any] = {}
                         for part in reversed(frame.merge_parts):
@@ -438,7 +442,7 @@ def load_values(text: str, source: str = "<string>") -> dict[str, Any]:
                 f"{source}:{offset + exc.line + 1}:{exc.col + 1}: {exc}"
             ) from None
         except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
+            mark: Any = exc.problem_mark or exc.context_mark
             where = f"{offset + mark.line + 1}:{mark.column + 1}" if mark else f"{offset + 1}:1"
             problem = exc.problem or exc.context or "invalid YAML"
             raise ValuesError(f"{source}:{where}: {problem}; fix the YAML syntax") from None
@@ -465,8 +469,10 @@ class _Dumper(yaml.SafeDumper):
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
         if kind is yaml.ScalarNode and implicit[0]:
             rkind = resolve_plain(value)[0]
-            return _STR if rkind == "str" else _TAG + ("int" if rkind == "uint" else rkind)
-        return super().resolve(kind, value, implicit)
+            if rkind == "uint" or (rkind == "float" and _DIGITS.fullmatch(value)):
+                rkind = "int"  # Go reads it as a number with the same JSON value
+            return _STR if rkind == "str" else _TAG + rkind
+        return super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
 
 
 def _represent_float(dumper: yaml.SafeDumper, data: float) -> yaml.ScalarNode:

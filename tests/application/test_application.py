@@ -11,8 +11,21 @@ from hypothesis import strategies as st
 from helmdeck.application import AppChart, Application, load_application
 from helmdeck.errors import NotFoundError, UserError
 
-CHARTS = {"mariadb", "rabbitmq", "memcached", "openvswitch", "keystone", "glance", "placement",
-          "heat", "cinder", "horizon", "libvirt", "nova", "neutron"}
+CHARTS = {
+    "mariadb",
+    "rabbitmq",
+    "memcached",
+    "openvswitch",
+    "keystone",
+    "glance",
+    "placement",
+    "heat",
+    "cinder",
+    "horizon",
+    "libvirt",
+    "nova",
+    "neutron",
+}
 
 
 def test_packaged_application_lists_the_13_charts_with_release_equal_name() -> None:
@@ -63,12 +76,17 @@ def _write(tmp_path: Path, text: str) -> Path:
 
 
 def test_operator_file_with_release_namespace_and_defaults(tmp_path: Path) -> None:
-    app = load_application(_write(tmp_path, """
+    app = load_application(
+        _write(
+            tmp_path,
+            """
 name: mini
 charts:
   - {name: db, release: db-1, namespace: infra, timeout: 30}
   - {name: api, depends_on: [db], recreate_on_change: [Job]}
-"""))
+""",
+        )
+    )
     assert app.chart("db") == AppChart("db", "db-1", "infra", (), True, 30, ())
     assert app.chart("api").release == "api" and app.chart("api").recreate_on_change == ("Job",)
     assert app.levels() == [["db"], ["api"]]
@@ -85,15 +103,18 @@ def test_cycle_is_named(tmp_path: Path) -> None:
         load_application(_write(tmp_path, text))
 
 
-@pytest.mark.parametrize("text, message", [
-    ("charts: [{name: a, wait: maybe}]", r"charts\[0\].wait: must be true or false"),
-    ("charts: [{name: a, timeout: -1}]", "timeout: must be a positive"),
-    ("charts: [{name: a, colour: red}]", "unknown key colour"),
-    ("charts: [{release: a}]", "each chart needs a name"),
-    ("charts: [{name: a}, {name: a}]", "chart listed twice: a"),
-    ("charts: {a: 1}", "expected a map with a `charts:` list"),
-    ("charts: [", "not valid YAML"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("charts: [{name: a, wait: maybe}]", r"charts\[0\].wait: must be true or false"),
+        ("charts: [{name: a, timeout: -1}]", "timeout: must be a positive"),
+        ("charts: [{name: a, colour: red}]", "unknown key colour"),
+        ("charts: [{release: a}]", "each chart needs a name"),
+        ("charts: [{name: a}, {name: a}]", "chart listed twice: a"),
+        ("charts: {a: 1}", "expected a map with a `charts:` list"),
+        ("charts: [", "not valid YAML"),
+    ],
+)
 def test_bad_application_files(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(UserError, match=message):
         load_application(_write(tmp_path, text))

@@ -14,8 +14,21 @@ from helmdeck.plugins.generate import required_secrets, system_overrides
 from helmdeck.plugins.registry import load_plugins
 from helmdeck.site.model import Site
 
-CHARTS = ("mariadb", "rabbitmq", "memcached", "openvswitch", "keystone", "glance", "placement",
-          "heat", "cinder", "horizon", "libvirt", "nova", "neutron")
+CHARTS = (
+    "mariadb",
+    "rabbitmq",
+    "memcached",
+    "openvswitch",
+    "keystone",
+    "glance",
+    "placement",
+    "heat",
+    "cinder",
+    "horizon",
+    "libvirt",
+    "nova",
+    "neutron",
+)
 REGISTRY = "registry.example.com:5000"
 DOMAIN = "cloud.example.com"
 
@@ -34,7 +47,7 @@ def build_site(
     *,
     controllers: int = 3,
     computes: int = 4,
-    network: int = 2,
+    network_hosts: int = 2,
     storage: str = "ceph",
     tls: bool = True,
     registry: str | None = REGISTRY,
@@ -47,7 +60,7 @@ def build_site(
     hosts: list[dict[str, Any]] = []
     for i in range(controllers):
         hosts.append({"name": f"ctl-{i}", "roles": ["controller"], "zone": f"az{i % 2 + 1}"})
-    for i in range(network):
+    for i in range(network_hosts):
         hosts.append({"name": f"net-{i}", "roles": ["network"], "zone": f"az{i % 2 + 1}"})
     for i in range(computes):
         h: dict[str, Any] = {"name": f"cmp-{i}", "roles": ["compute"], "zone": f"az{i % 2 + 1}"}
@@ -106,3 +119,18 @@ def overrides_for(
 ) -> SystemOverrides:
     snap = snap or snapshot(site)
     return system_overrides(load_plugins()[chart], snap, snap.releases[chart], chart_values)
+
+
+def leaves(
+    values: Any, prefix: tuple[str | int, ...] = ()
+) -> list[tuple[tuple[str | int, ...], Any]]:
+    """(path, value) of every leaf; lists and empty maps are leaves, as in Helm's paths."""
+    if isinstance(values, dict) and values:
+        return [item for k, v in values.items() for item in leaves(v, (*prefix, k))]
+    return [(prefix, values)]
+
+
+def reference_values(chart: str) -> dict[str, Any]:
+    import yaml
+
+    return yaml.safe_load((reference_dir() / chart / "values.yaml").read_text())  # type: ignore[no-any-return]

@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 import yaml
-
 from plugin_sites import CHARTS, DOMAIN, REGISTRY, build_site, osh_checkout, overrides_for, snapshot
 
 OSH = osh_checkout()
@@ -27,9 +26,13 @@ API_WORKLOADS = {
     "keystone": ["Deployment/keystone-api"],
     "glance": ["Deployment/glance-api"],
     "placement": ["Deployment/placement-api"],
-    "nova": ["Deployment/nova-api-osapi", "Deployment/nova-api-metadata",
-             "Deployment/nova-conductor", "Deployment/nova-scheduler",
-             "Deployment/nova-novncproxy"],
+    "nova": [
+        "Deployment/nova-api-osapi",
+        "Deployment/nova-api-metadata",
+        "Deployment/nova-conductor",
+        "Deployment/nova-scheduler",
+        "Deployment/nova-novncproxy",
+    ],
     "neutron": ["Deployment/neutron-server", "Deployment/neutron-rpc-server"],
     "cinder": ["Deployment/cinder-api", "Deployment/cinder-scheduler"],
     "horizon": ["Deployment/horizon"],
@@ -160,7 +163,9 @@ def test_public_urls_on_the_public_domain_over_https(rendered: dict[str, Any], c
 
 def _secret_data(docs: list[dict[str, Any]]) -> dict[str, dict[str, str]]:
     return {
-        d["metadata"]["name"]: {k: base64.b64decode(v).decode() for k, v in (d.get("data") or {}).items()}
+        d["metadata"]["name"]: {
+            k: base64.b64decode(v).decode() for k, v in (d.get("data") or {}).items()
+        }
         for d in docs
         if d.get("kind") == "Secret"
     }
@@ -173,7 +178,10 @@ def test_same_admin_credentials_in_every_chart(rendered: dict[str, Any], chart: 
     assert secrets[f"{chart}-keystone-admin"]["OS_PASSWORD"] == s["keystone_admin_password"]
     assert s["mariadb_admin_password"] in secrets[f"{chart}-db-admin"]["DB_CONNECTION"]
     if f"{chart}-rabbitmq-admin" in secrets:
-        assert s["rabbitmq_admin_password"] in secrets[f"{chart}-rabbitmq-admin"]["RABBITMQ_CONNECTION"]
+        assert (
+            s["rabbitmq_admin_password"]
+            in secrets[f"{chart}-rabbitmq-admin"]["RABBITMQ_CONNECTION"]
+        )
     assert "password" not in secrets[f"{chart}-keystone-admin"]["OS_PASSWORD"]
 
 

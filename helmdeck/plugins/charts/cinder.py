@@ -10,8 +10,12 @@ from helmdeck.plugins.chartplugin import OPENSTACK_SHARED, ChartPlugin, ChartSpe
 RBD_DRIVER = "cinder.volume.drivers.rbd.RBDDriver"
 CEPH_BACKUP = "cinder.backup.drivers.ceph.CephBackupDriver"
 # Without ceph there is no volume backend in the application; these would fail or idle.
-NON_CEPH_OFF = ("deployment_volume", "deployment_backup", "job_storage_init",
-                "job_backup_storage_init")
+NON_CEPH_OFF = (
+    "deployment_volume",
+    "deployment_backup",
+    "job_storage_init",
+    "job_backup_storage_init",
+)
 
 
 def _extra(
@@ -20,8 +24,11 @@ def _extra(
     storage = snap.site.spec.storage
     fact = b.storage_fact(snap.site)
     backends = b.get(values, ("conf", "backends")) or {}
-    rbd = sorted(n for n, c in backends.items()
-                 if isinstance(c, Mapping) and c.get("volume_driver") == RBD_DRIVER)
+    rbd = sorted(
+        n
+        for n, c in backends.items()
+        if isinstance(c, Mapping) and c.get("volume_driver") == RBD_DRIVER
+    )
     if storage.backend != "ceph":
         for name in rbd:
             out.set(("conf", "backends", name), None, f"{fact} (no ceph)")

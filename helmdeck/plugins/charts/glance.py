@@ -23,8 +23,11 @@ def _extra(
         return
     out.set(("storage",), storage.backend, fact)
     if storage.backend == "pvc":
-        out.set(("volume", "class_name"), storage.class_name,
-                f"spec.storage.class_name: {storage.class_name}")
+        out.set(
+            ("volume", "class_name"),
+            storage.class_name,
+            f"spec.storage.class_name: {storage.class_name}",
+        )
 
 
 plugin = ChartPlugin(

@@ -13,8 +13,9 @@ SECRET_KEY = "horizon_secret_key"
 def _extra(
     out: b.Out, facts: b.SiteFacts, snap: SiteSnapshot, ref: ChartRef, values: Mapping[str, Any]
 ) -> None:
-    b.secret(out, snap, ("conf", "horizon", "local_settings", "config", "horizon_secret_key"),
-             SECRET_KEY)
+    b.secret(
+        out, snap, ("conf", "horizon", "local_settings", "config", "horizon_secret_key"), SECRET_KEY
+    )
 
 
 plugin = ChartPlugin(

@@ -14,8 +14,12 @@ def _extra(
     out: b.Out, facts: b.SiteFacts, snap: SiteSnapshot, ref: ChartRef, values: Mapping[str, Any]
 ) -> None:
     for user in INTERNAL_USERS:
-        b.secret(out, snap, ("endpoints", "oslo_db", "auth", user, "password"),
-                 f"mariadb_{user}_password")
+        b.secret(
+            out,
+            snap,
+            ("endpoints", "oslo_db", "auth", user, "password"),
+            f"mariadb_{user}_password",
+        )
     cls = snap.site.spec.storage.class_name
     out.set(("volume", "class_name"), cls, f"spec.storage.class_name: {cls}")
 
@@ -23,8 +27,9 @@ def _extra(
 plugin = ChartPlugin(
     ChartSpec(
         chart="mariadb",
-        labels=control("server", "controller", "db_controller", "prometheus_mysql_exporter",
-                       "job", "test"),
+        labels=control(
+            "server", "controller", "db_controller", "prometheus_mysql_exporter", "job", "test"
+        ),
         cluster_replicas=("server",),
         keystone_users=("mariadb",),
         shared_secrets=(b.KEYSTONE_ADMIN, b.DB_ADMIN),

@@ -16,8 +16,9 @@ def _extra(
     out: b.Out, facts: b.SiteFacts, snap: SiteSnapshot, ref: ChartRef, values: Mapping[str, Any]
 ) -> None:
     for conf in METADATA_CONF:
-        b.secret(out, snap, ("conf", conf, "DEFAULT", "metadata_proxy_shared_secret"),
-                 b.METADATA_SECRET)
+        b.secret(
+            out, snap, ("conf", conf, "DEFAULT", "metadata_proxy_shared_secret"), b.METADATA_SECRET
+        )
     b.network_backend(out, snap.site)
 
 
@@ -25,8 +26,9 @@ plugin = ChartPlugin(
     ChartSpec(
         chart="neutron",
         labels={
-            **control("server", "rpc_server", "ironic_agent", "agent.l2gw", "agent.ovn_vpn",
-                      "job", "test"),
+            **control(
+                "server", "rpc_server", "ironic_agent", "agent.l2gw", "agent.ovn_vpn", "job", "test"
+            ),
             ("agent", "dhcp"): P.NETWORK,
             ("agent", "metadata"): P.NETWORK,
             ("agent", "l3"): P.L3,

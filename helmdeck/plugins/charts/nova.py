@@ -8,15 +8,25 @@ from helmdeck.plugins.base import ChartRef, SiteSnapshot
 from helmdeck.plugins.chartplugin import OPENSTACK_SHARED, ChartPlugin, ChartSpec, control
 from helmdeck.plugins.charts.libvirt import ceph_client
 
-CONTROL = ("osapi", "api_metadata", "conductor", "scheduler", "novncproxy", "serialproxy",
-           "spiceproxy", "job", "test")
+CONTROL = (
+    "osapi",
+    "api_metadata",
+    "conductor",
+    "scheduler",
+    "novncproxy",
+    "serialproxy",
+    "spiceproxy",
+    "job",
+    "test",
+)
 
 
 def _extra(
     out: b.Out, facts: b.SiteFacts, snap: SiteSnapshot, ref: ChartRef, values: Mapping[str, Any]
 ) -> None:
-    b.secret(out, snap, ("conf", "nova", "neutron", "metadata_proxy_shared_secret"),
-             b.METADATA_SECRET)
+    b.secret(
+        out, snap, ("conf", "nova", "neutron", "metadata_proxy_shared_secret"), b.METADATA_SECRET
+    )
     b.network_backend(out, snap.site)
     ceph_client(out, snap)
     lv = ("conf", "nova", "libvirt")
@@ -41,8 +51,15 @@ plugin = ChartPlugin(
             ("agent", "compute"): b.Placement.COMPUTE,
             ("agent", "compute_ironic"): b.Placement.COMPUTE,
         },
-        api_replicas=("osapi", "api_metadata", "conductor", "scheduler", "novncproxy",
-                      "serialproxy", "spiceproxy"),
+        api_replicas=(
+            "osapi",
+            "api_metadata",
+            "conductor",
+            "scheduler",
+            "novncproxy",
+            "serialproxy",
+            "spiceproxy",
+        ),
         db_endpoints=("oslo_db", "oslo_db_cell0", "oslo_db_cell1"),
         rabbit_user=True,
         keystone_users=("nova", "neutron", "placement", "cinder", "service", "ironic", "test"),

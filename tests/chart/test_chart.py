@@ -1,0 +1,163 @@
+"""Chart sources and the values_overrides selection (osh-conventions §5.2)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from helmdeck.chart import (
+    candidates,
+    chart_defaults,
+    chart_dir,
+    chart_version,
+    static_override_files,
+    static_overrides,
+)
+from helmdeck.errors import UserError
+from helmdeck.site.model import Site
+
+REFERENCE = (
+    Path(os.environ["HELMDECK_REFERENCE"])
+    if "HELMDECK_REFERENCE" in os.environ
+    else Path(__file__).resolve().parents[3] / "shared" / "reference"
+) / "openstack-helm"
+
+
+def site(
+    source: dict[str, str],
+    features: list[str] | None = None,
+    release: str = "2026.1",
+    distro: str = "ubuntu_noble",
+) -> Site:
+    doc: dict[str, Any] = {
+        "apiVersion": "helmdeck/v1",
+        "kind": "Site",
+        "metadata": {"name": "s"},
+        "spec": {
+            "public_domain": "example.com",
+            "release": release,
+            "distro": distro,
+            "features": features or [],
+            "charts": {"source": source},
+            "hosts": [{"name": "h", "roles": ["controller", "compute"]}],
+        },
+    }
+    return Site.model_validate_json(json.dumps(doc))
+
+
+def test_candidates_match_the_documented_examples() -> None:
+    assert candidates(["2025.1", "ubuntu_noble"]) == [
+        "ubuntu_noble.yaml",
+        "2025.1.yaml",
+        "2025.1-ubuntu_noble.yaml",
+    ]
+    assert candidates(["A", "B", "C"]) == [
+        "C.yaml",
+        "B.yaml",
+        "B-C.yaml",
+        "A.yaml",
+        "A-C.yaml",
+        "A-B.yaml",
+        "A-B-C.yaml",
+    ]
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.text("abcdefgh", min_size=1, max_size=3), min_size=1, max_size=6, unique=True))
+def test_candidates_are_every_ordered_combination_once(features: list[str]) -> None:
+    got = candidates(features)
+    assert len(got) == len(set(got)) == 2 ** len(features) - 1
+    # a combined file follows each of its parts; the first feature's own file comes last of singles
+    singles = [f"{f}.yaml" for f in features]
+    assert [c for c in got if c in singles] == list(reversed(singles))
+
+
+def test_too_many_features_is_a_user_error() -> None:
+    with pytest.raises(UserError, match="spec.features"):
+        candidates([str(i) for i in range(20)])
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+def test_both_layouts_and_provenance_of_the_file_that_won(tmp_path: Path) -> None:
+    # real repository layout for one file, reference (per chart) layout for another
+    _write(tmp_path / "values_overrides/kst/ubuntu_noble.yaml", "a: {x: 1, y: 1}\nlist: [1]\n")
+    _write(tmp_path / "kst/values_overrides/2026.1.yaml", "a: {y: 2}\nlist: [2]\n")
+    _write(tmp_path / "kst/values_overrides/unrelated.yaml", "z: 1\n")
+    s = site({"path": str(tmp_path)})
+    assert [p.name for p in static_override_files(s, "kst")] == ["ubuntu_noble.yaml", "2026.1.yaml"]
+    values, prov = static_overrides(s, "kst")
+    assert values == {"a": {"x": 1, "y": 2}, "list": [2]}
+    assert prov == {
+        "a.x": "static: values_overrides/kst/ubuntu_noble.yaml",
+        "a.y": "static: values_overrides/kst/2026.1.yaml",
+        "list": "static: values_overrides/kst/2026.1.yaml",
+    }
+
+
+def test_no_override_files_gives_nothing(tmp_path: Path) -> None:
+    (tmp_path / "kst").mkdir()
+    assert static_overrides(site({"path": str(tmp_path)}), "kst") == ({}, {})
+
+
+@pytest.mark.skipif(not REFERENCE.is_dir(), reason=f"reference charts absent at {REFERENCE}")
+def test_reference_keystone_gateway_tls_example() -> None:
+    s = site({"path": str(REFERENCE)}, features=["gateway", "tls"], release="2025.1")
+    assert [p.name for p in static_override_files(s, "keystone")] == [
+        "2025.1-ubuntu_noble.yaml",
+        "tls.yaml",
+        "gateway.yaml",
+        "gateway-tls.yaml",
+    ]
+    values, prov = static_overrides(s, "keystone")
+    assert values["images"]["tags"]["keystone_api"].endswith("2025.1-ubuntu_noble")
+    assert prov["images.tags.keystone_api"] == (
+        "static: values_overrides/keystone/2025.1-ubuntu_noble.yaml"
+    )
+
+
+@pytest.mark.skipif(not REFERENCE.is_dir(), reason=f"reference charts absent at {REFERENCE}")
+def test_reference_chart_dir_defaults_and_version() -> None:
+    d = chart_dir(site({"path": str(REFERENCE)}), "keystone")
+    assert d == REFERENCE / "keystone"
+    assert chart_version(d) == "2026.1.0"
+    assert chart_defaults(d)["pod"]["replicas"]["api"] == 1
+
+
+def test_missing_source_directory(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="spec.charts.source.path: directory .* does not exist"):
+        chart_dir(site({"path": str(tmp_path / "nope")}), "keystone")
+
+
+def test_missing_chart(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match=r"chart keystone: no chart at .*Chart.yaml missing"):
+        chart_dir(site({"path": str(tmp_path)}), "keystone")
+
+
+@pytest.mark.parametrize(
+    "source", [{"repo": "https://charts.example.com"}, {"oci": "oci://registry.example.com/osh"}]
+)
+def test_repo_and_oci_not_supported_yet(source: dict[str, str]) -> None:
+    with pytest.raises(UserError, match="not supported yet"):
+        chart_dir(site(source), "keystone")
+
+
+def test_chart_version_errors(tmp_path: Path) -> None:
+    _write(tmp_path / "c/Chart.yaml", "name: c\n")
+    with pytest.raises(UserError, match="no `version`"):
+        chart_version(tmp_path / "c")
+    with pytest.raises(UserError, match="cannot read chart metadata"):
+        chart_version(tmp_path / "absent")
+
+
+def test_chart_without_values_has_empty_defaults(tmp_path: Path) -> None:
+    assert chart_defaults(tmp_path) == {}
