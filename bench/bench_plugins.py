@@ -56,11 +56,11 @@ def main() -> None:
         )
         snap = snapshot(site)
 
-        def run() -> None:
+        def run(snap: Any = snap) -> None:
             for c in CHARTS:
                 system_overrides(plugins[c], snap, snap.releases[c], values[c])
 
-        def peer() -> None:
+        def peer(site: Site = site) -> None:
             Site.model_validate_json(site.model_dump_json())
 
         t, p = best_of(5, run), best_of(5, peer)

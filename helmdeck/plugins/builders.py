@@ -397,6 +397,12 @@ def secret(out: Out, snapshot: SiteSnapshot, path: Path, name: str) -> None:
     out.set(path, snapshot.secrets[name], f"secret: {name}")
 
 
+def memcache_secret_key(out: Out, snapshot: SiteSnapshot) -> None:
+    """Always set where the chart reads it: unset, the chart draws a random key on every
+    render, so the config hash changes and every upgrade restarts the API pods (§4)."""
+    secret(out, snapshot, ("endpoints", "oslo_cache", "auth", MEMCACHE_KEY), MEMCACHE_KEY)
+
+
 def keystone_user_secret(chart: str, user: str) -> str:
     return f"{chart}_keystone_password" if user == chart else f"{chart}_keystone_{user}_password"
 
@@ -407,7 +413,10 @@ def admin_credentials(out: Out, snapshot: SiteSnapshot, chart_values: Mapping[st
     These must be identical in every chart (the clients' db-init/rabbit-init/ks-* jobs log in
     as the admin the provider chart created), so they follow the chart's keys, not a list.
     """
-    auth = lambda etype: get(chart_values, ("endpoints", etype, "auth")) or {}  # noqa: E731
+
+    def auth(etype: str) -> Mapping[str, Any]:
+        return get(chart_values, ("endpoints", etype, "auth")) or {}
+
     region = snapshot.site.spec.region
     if "admin" in auth("identity"):
         base = ("endpoints", "identity", "auth", "admin")
@@ -429,8 +438,6 @@ def admin_credentials(out: Out, snapshot: SiteSnapshot, chart_values: Mapping[st
         base = ("endpoints", "oslo_messaging", "auth", "admin")
         out.set((*base, "username"), "rabbitmq", "rabbitmq admin user")
         secret(out, snapshot, (*base, "password"), RABBIT_ADMIN)
-    if MEMCACHE_KEY in auth("oslo_cache"):
-        secret(out, snapshot, ("endpoints", "oslo_cache", "auth", MEMCACHE_KEY), MEMCACHE_KEY)
 
 
 # --- storage and network ----------------------------------------------------------------

@@ -17,7 +17,7 @@ from helmdeck.plugins.base import ChartRef, SiteSnapshot, SystemOverrides
 Extra = Callable[["b.Out", "b.SiteFacts", SiteSnapshot, ChartRef, Mapping[str, Any]], None]
 
 # What every OpenStack API chart logs in with (their db-init, rabbit-init and ks-* jobs).
-OPENSTACK_SHARED = (b.KEYSTONE_ADMIN, b.DB_ADMIN, b.RABBIT_ADMIN, b.MEMCACHE_KEY)
+OPENSTACK_SHARED = (b.KEYSTONE_ADMIN, b.DB_ADMIN, b.RABBIT_ADMIN)
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,7 @@ class ChartSpec:
     db_endpoints: tuple[str, ...] = ()  # endpoint types holding the service's DB user
     rabbit_user: bool = False
     keystone_users: tuple[str, ...] = ()
+    memcache_key: bool = False  # chart reads endpoints.oslo_cache.auth.memcache_secret_key
     shared_secrets: tuple[str, ...] = ()
     extra_secrets: tuple[str, ...] = ()
     extra: Extra | None = field(default=None, compare=False)
@@ -55,6 +56,8 @@ class ChartPlugin:
     def secrets(self) -> tuple[str, ...]:
         s = self.spec
         names = [*s.shared_secrets, *s.extra_secrets]
+        if s.memcache_key:
+            names.append(b.MEMCACHE_KEY)
         if s.db_endpoints:
             names.append(self.db_secret())
         if s.rabbit_user:
@@ -75,6 +78,8 @@ class ChartPlugin:
         b.image_mirror(out, snapshot.site, chart_values)
         b.endpoints(out, facts, snapshot, ref, chart_values)
         b.admin_credentials(out, snapshot, chart_values)
+        if s.memcache_key:
+            b.memcache_secret_key(out, snapshot)
         for etype in s.db_endpoints:
             b.secret(
                 out,

@@ -98,7 +98,10 @@ def test_unknown_dependency_is_named(tmp_path: Path) -> None:
 
 
 def test_cycle_is_named(tmp_path: Path) -> None:
-    text = "charts: [{name: a, depends_on: [c]}, {name: b, depends_on: [a]}, {name: c, depends_on: [b]}]"
+    text = (
+        "charts: [{name: a, depends_on: [c]}, {name: b, depends_on: [a]},"
+        " {name: c, depends_on: [b]}]"
+    )
     with pytest.raises(UserError, match=r"dependency cycle a -> c -> b -> a"):
         load_application(_write(tmp_path, text))
 

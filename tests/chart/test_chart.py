@@ -79,7 +79,7 @@ def test_candidates_are_every_ordered_combination_once(features: list[str]) -> N
 
 
 def test_too_many_features_is_a_user_error() -> None:
-    with pytest.raises(UserError, match="spec.features"):
+    with pytest.raises(UserError, match=r"spec.features"):
         candidates([str(i) for i in range(20)])
 
 
@@ -90,16 +90,16 @@ def _write(path: Path, text: str) -> None:
 
 def test_both_layouts_and_provenance_of_the_file_that_won(tmp_path: Path) -> None:
     # real repository layout for one file, reference (per chart) layout for another
-    _write(tmp_path / "values_overrides/kst/ubuntu_noble.yaml", "a: {x: 1, y: 1}\nlist: [1]\n")
-    _write(tmp_path / "kst/values_overrides/2026.1.yaml", "a: {y: 2}\nlist: [2]\n")
+    _write(tmp_path / "values_overrides/kst/ubuntu_noble.yaml", "a: {p: 1, q: 1}\nlist: [1]\n")
+    _write(tmp_path / "kst/values_overrides/2026.1.yaml", "a: {q: 2}\nlist: [2]\n")
     _write(tmp_path / "kst/values_overrides/unrelated.yaml", "z: 1\n")
     s = site({"path": str(tmp_path)})
     assert [p.name for p in static_override_files(s, "kst")] == ["ubuntu_noble.yaml", "2026.1.yaml"]
     values, prov = static_overrides(s, "kst")
-    assert values == {"a": {"x": 1, "y": 2}, "list": [2]}
+    assert values == {"a": {"p": 1, "q": 2}, "list": [2]}
     assert prov == {
-        "a.x": "static: values_overrides/kst/ubuntu_noble.yaml",
-        "a.y": "static: values_overrides/kst/2026.1.yaml",
+        "a.p": "static: values_overrides/kst/ubuntu_noble.yaml",
+        "a.q": "static: values_overrides/kst/2026.1.yaml",
         "list": "static: values_overrides/kst/2026.1.yaml",
     }
 
@@ -134,7 +134,7 @@ def test_reference_chart_dir_defaults_and_version() -> None:
 
 
 def test_missing_source_directory(tmp_path: Path) -> None:
-    with pytest.raises(UserError, match="spec.charts.source.path: directory .* does not exist"):
+    with pytest.raises(UserError, match=r"spec.charts.source.path: directory .* does not exist"):
         chart_dir(site({"path": str(tmp_path / "nope")}), "keystone")
 
 

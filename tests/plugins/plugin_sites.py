@@ -134,3 +134,11 @@ def reference_values(chart: str) -> dict[str, Any]:
     import yaml
 
     return yaml.safe_load((reference_dir() / chart / "values.yaml").read_text())  # type: ignore[no-any-return]
+
+
+def chart_values(chart: str) -> dict[str, Any]:
+    """What plugins receive: the real values.yaml as Helm coalesces it (nulls dropped)."""
+    from helmdeck.chart import chart_defaults
+    from helmdeck.values.merge import coalesce
+
+    return coalesce(chart_defaults(reference_dir() / chart), {})

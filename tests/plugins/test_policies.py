@@ -12,6 +12,7 @@ from plugin_sites import (
     DOMAIN,
     REGISTRY,
     build_site,
+    chart_values,
     leaves,
     reference_dir,
     reference_values,
@@ -35,7 +36,7 @@ def generate(site: Site, snap: SiteSnapshot | None = None) -> dict[str, dict[str
     snap = snap or snapshot(site)
     plugins = load_plugins()
     return {
-        c: system_overrides(plugins[c], snap, snap.releases[c], reference_values(c)).values
+        c: system_overrides(plugins[c], snap, snap.releases[c], chart_values(c)).values
         for c in CHARTS
     }
 
@@ -263,7 +264,7 @@ def test_every_secret_value_sits_on_a_secret_path_and_never_in_provenance() -> N
     secrets = set(snap.secrets.values())
     used = set()
     for c in CHARTS:
-        result = system_overrides(plugins[c], snap, snap.releases[c], reference_values(c))
+        result = system_overrides(plugins[c], snap, snap.releases[c], chart_values(c))
         for parts, value in leaves(result.values):
             if isinstance(value, str) and value in secrets:
                 used.add(value)
@@ -342,7 +343,7 @@ def test_every_leaf_has_a_provenance_naming_an_input() -> None:
     snap = snapshot(site)
     plugins = load_plugins()
     for c in CHARTS:
-        result = system_overrides(plugins[c], snap, snap.releases[c], reference_values(c))
+        result = system_overrides(plugins[c], snap, snap.releases[c], chart_values(c))
         paths = {".".join(str(x).replace(".", "\\.") for x in p) for p, _ in leaves(result.values)}
         assert set(result.provenance) == paths, c
         for fact in result.provenance.values():
@@ -357,7 +358,7 @@ def test_every_leaf_has_a_provenance_naming_an_input() -> None:
                 )
             ), fact
     prov = system_overrides(
-        plugins["keystone"], snap, snap.releases["keystone"], reference_values("keystone")
+        plugins["keystone"], snap, snap.releases["keystone"], chart_values("keystone")
     ).provenance
     assert prov["pod.replicas.api"] == "spec.hosts: 3 controllers (ctl-0, ctl-1, ctl-2)"
     assert prov["images.tags.keystone_api"] == f"spec.registry: {REGISTRY}"
@@ -371,7 +372,7 @@ def test_two_thousand_hosts() -> None:
     assert len(out["nova"]["pod"]["tolerations"]["nova"]["tolerations"]) == 1
     snap = snapshot(site)
     prov = system_overrides(
-        load_plugins()["nova"], snap, snap.releases["nova"], reference_values("nova")
+        load_plugins()["nova"], snap, snap.releases["nova"], chart_values("nova")
     ).provenance
     assert prov["labels.agent.compute.node_selector_key"] == (
         "spec.hosts: 1980 computes (cmp-0, cmp-1, cmp-2, … 1977 more)"
@@ -386,4 +387,4 @@ def test_required_secrets_and_missing_secret() -> None:
     snap = snapshot(site)
     broken = SiteSnapshot(site, {}, snap.enabled, snap.releases)
     with pytest.raises(UserError, match="chart nova: secrets not generated yet: ceph_secret_uuid"):
-        system_overrides(plugins["nova"], broken, snap.releases["nova"], reference_values("nova"))
+        system_overrides(plugins["nova"], broken, snap.releases["nova"], chart_values("nova"))

@@ -8,6 +8,7 @@ checked on the manifests themselves, not on our values.
 from __future__ import annotations
 
 import base64
+import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -164,7 +165,7 @@ def test_public_urls_on_the_public_domain_over_https(rendered: dict[str, Any], c
 def _secret_data(docs: list[dict[str, Any]]) -> dict[str, dict[str, str]]:
     return {
         d["metadata"]["name"]: {
-            k: base64.b64decode(v).decode() for k, v in (d.get("data") or {}).items()
+            k: base64.b64decode(v or "").decode(errors="replace") for k, v in (d.get("data") or {}).items()
         }
         for d in docs
         if d.get("kind") == "Secret"
@@ -201,3 +202,26 @@ def test_rabbit_statefulset_matches_clients(rendered: dict[str, Any]) -> None:
     hosts = [f"rabbitmq-rabbitmq-{i}.rabbitmq.openstack.svc.cluster.local:5672" for i in range(3)]
     assert all(h in conn for h in hosts) and "rabbitmq-rabbitmq-3" not in conn
     assert s["nova_rabbitmq_password"] in conn
+
+
+def test_local_plain_site_renders_without_ceph(tmp_path: Path) -> None:
+    from helm_python import Chart
+
+    from helmdeck.chart import chart_defaults, static_overrides
+    from helmdeck.values.merge import coalesce, merge_values
+
+    site = build_site(source=str(OSH), storage="local", tls=False, registry=None, network_hosts=0)
+    snap = snapshot(site)
+    for chart in CHARTS:
+        d = _copy_chart(chart, tmp_path)
+        static, _ = static_overrides(site, chart)
+        system = overrides_for(chart, site, coalesce(chart_defaults(d), static), snap)
+        manifests = Chart.load(str(d)).render(
+            values=merge_values(static, system.values), name=chart, namespace="openstack"
+        )
+        docs = [doc for text in manifests.values() for doc in yaml.safe_load_all(text) if doc]
+        conf = "\n".join(v for s in _secret_data(docs).values() for v in s.values())
+        assert "RBDDriver" not in conf and "images_type = rbd" not in conf, chart
+        for name, doc in _workloads(docs).items():
+            volumes = json.dumps(_pod_spec(doc).get("volumes", []))  # type: ignore[union-attr]
+            assert "ceph-etc" not in volumes and "rbd-keyring" not in volumes, name

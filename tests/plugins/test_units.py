@@ -164,5 +164,6 @@ def test_third_party_output_is_sorted_deterministically(monkeypatch: pytest.Monk
 
 def test_plugin_for_the_wrong_chart_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     _patch(monkeypatch, [_ep("glance", f"{__name__}:ThirdPartyNova", "acme")])
-    with pytest.raises(UserError, match="entry point glance .* plugin says it is for chart 'nova'"):
+    message = r"entry point glance .* plugin says it is for chart 'nova'"
+    with pytest.raises(UserError, match=message):
         registry.load_plugins()

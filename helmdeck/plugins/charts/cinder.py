@@ -62,6 +62,7 @@ plugin = ChartPlugin(
         db_endpoints=("oslo_db",),
         rabbit_user=True,
         keystone_users=("cinder", "nova", "glance", "swift", "service", "test"),
+        memcache_key=True,
         shared_secrets=OPENSTACK_SHARED,
         extra_secrets=(b.CEPH_UUID,),
         extra=_extra,

@@ -38,6 +38,7 @@ plugin = ChartPlugin(
         db_endpoints=("oslo_db",),
         rabbit_user=True,
         keystone_users=("glance", "test"),
+        memcache_key=True,
         shared_secrets=OPENSTACK_SHARED,
         extra=_extra,
     )

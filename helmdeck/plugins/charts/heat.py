@@ -10,6 +10,7 @@ plugin = ChartPlugin(
         db_endpoints=("oslo_db",),
         rabbit_user=True,
         keystone_users=("heat", "heat_trustee", "heat_stack_user", "test"),
+        memcache_key=True,
         shared_secrets=OPENSTACK_SHARED,
     )
 )

@@ -41,6 +41,7 @@ plugin = ChartPlugin(
         db_endpoints=("oslo_db",),
         rabbit_user=True,
         keystone_users=("neutron", "nova", "placement", "designate", "ironic", "test"),
+        memcache_key=True,
         shared_secrets=OPENSTACK_SHARED,
         extra_secrets=(b.METADATA_SECRET,),
         extra=_extra,

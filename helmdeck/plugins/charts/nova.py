@@ -63,6 +63,7 @@ plugin = ChartPlugin(
         db_endpoints=("oslo_db", "oslo_db_cell0", "oslo_db_cell1"),
         rabbit_user=True,
         keystone_users=("nova", "neutron", "placement", "cinder", "service", "ironic", "test"),
+        memcache_key=True,
         shared_secrets=OPENSTACK_SHARED,
         extra_secrets=(b.METADATA_SECRET, b.CEPH_UUID),
         extra=_extra,

@@ -9,6 +9,7 @@ plugin = ChartPlugin(
         api_replicas=("api",),
         db_endpoints=("oslo_db",),
         keystone_users=("placement",),
+        memcache_key=True,
         shared_secrets=OPENSTACK_SHARED,
     )
 )
