@@ -165,7 +165,8 @@ def test_public_urls_on_the_public_domain_over_https(rendered: dict[str, Any], c
 def _secret_data(docs: list[dict[str, Any]]) -> dict[str, dict[str, str]]:
     return {
         d["metadata"]["name"]: {
-            k: base64.b64decode(v or "").decode(errors="replace") for k, v in (d.get("data") or {}).items()
+            k: base64.b64decode(v or "").decode(errors="replace")
+            for k, v in (d.get("data") or {}).items()
         }
         for d in docs
         if d.get("kind") == "Secret"
