@@ -20,6 +20,7 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 MAX_BODY_BYTES = 1024 * 1024
+_FRAMES_LOGGED = 8
 
 log = logging.getLogger("helmdeck.api")
 
@@ -124,7 +125,7 @@ class CrashGuardMiddleware:
         try:
             await self.app(scope, receive, tracking_send)
         except Exception as exc:
-            frames = traceback.extract_tb(exc.__traceback__)
+            frames = traceback.extract_tb(exc.__traceback__)[-_FRAMES_LOGGED:]
             where = " <- ".join(f"{f.filename}:{f.lineno} {f.name}" for f in reversed(frames))
             log.error("internal error %s in %s %s at %s", type(exc).__name__,
                       scope.get("method"), scope.get("path"), where)

@@ -20,6 +20,21 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "chunk": ("helmdeck.cli.values_cmd:chunk", "Split a values file into one file per section."),
     "site": ("helmdeck.cli.site_cmd:site", "Import, export, show and validate the site inventory."),
     "secret": ("helmdeck.cli.secret_cmd:secret", "List, set and rotate site secrets."),
+    "lint": ("helmdeck.cli.lint_cmd:lint", "Check charts against the openstack-helm conventions."),
+    "helm-override-list": ("helmdeck.cli.overrides_cmd:helm_override_list",
+                           "List charts, their override namespaces and enabled flag."),
+    "helm-override-show": ("helmdeck.cli.overrides_cmd:helm_override_show",
+                           "Show a chart's system, user and combined overrides."),
+    "helm-override-update": ("helmdeck.cli.overrides_cmd:helm_override_update",
+                             "Change a chart's user overrides (validated before storing)."),
+    "helm-override-delete": ("helmdeck.cli.overrides_cmd:helm_override_delete",
+                             "Delete a chart's user overrides."),
+    "chart": ("helmdeck.cli.overrides_cmd:chart", "Enable or disable a chart."),
+    "explain": ("helmdeck.cli.overrides_cmd:explain", "Say why a key has its value."),
+    "overrides": ("helmdeck.cli.overrides_cmd:overrides",
+                  "Export, import, history and rollback of user overrides."),
+    "serve": ("helmdeck.cli.serve_cmd:serve", "Serve the override REST API (FastAPI on uvicorn)."),
+    "token": ("helmdeck.cli.token_cmd:token", "Create API tokens for helmdeck serve."),
 }
 
 
@@ -43,9 +58,13 @@ class LazyGroup(click.Group):
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--url", envvar="HELMDECK_URL", metavar="URL",
+              help="Send override commands to the `helmdeck serve` at URL instead of the local "
+                   "database (token from HELMDECK_TOKEN). [env: HELMDECK_URL]")
 @click.version_option(package_name="helmdeck")
-def cli() -> None:
+def cli(url: str | None) -> None:
     """Site inventory -> per-chart overrides -> ordered Helm releases for openstack-helm."""
+    click.get_current_context().meta["helmdeck.url"] = url
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -53,8 +53,13 @@ def _stamp(path: Path) -> tuple[str, int, int] | None:
 
 def chart_base(site: Site, chart: str) -> ChartBase:
     """The chart's directory, version, defaults and static overrides for this site."""
-    from helmdeck.chart import chart_defaults, chart_dir, chart_version
-    from helmdeck.chart import static_override_files, static_overrides
+    from helmdeck.chart import (
+        chart_defaults,
+        chart_dir,
+        chart_version,
+        static_override_files,
+        static_overrides,
+    )
     from helmdeck.values.merge import coalesce
 
     directory = chart_dir(site, chart).resolve()

@@ -1,0 +1,92 @@
+"""The FastAPI application behind ``helmdeck serve``.
+
+One store, one loaded application definition and one secret box are shared by all requests;
+each request gets its own ``OverrideService`` so the audit log names the caller's role. Every
+error leaves as ``{"detail": "<one line>"}``: operator mistakes with their own status (400,
+404, 409), malformed requests as 400 naming the field, never with the offending value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from helmdeck.api.auth import TokenVerifier
+from helmdeck.api.middleware import MAX_BODY_BYTES, BodyLimitMiddleware, CrashGuardMiddleware
+from helmdeck.api.routes import router
+from helmdeck.errors import UserError
+from helmdeck.store import Store
+
+ServiceFactory = Callable[[str], Any]
+
+
+def create_app(
+    store: Store,
+    *,
+    services: ServiceFactory | None = None,
+    max_body: int = MAX_BODY_BYTES,
+) -> FastAPI:
+    """The API over ``store``; ``services(actor)`` builds the override service per request."""
+    app = FastAPI(
+        title="helmdeck",
+        summary="StarlingX-compatible helm override management for openstack-helm",
+        version=_version(),
+    )
+    app.state.store = store
+    app.state.tokens = TokenVerifier(store)
+    app.state.services = services or default_services(store)
+    app.include_router(router)
+    app.add_exception_handler(UserError, _user_error)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
+    # Added last = outermost: the size check runs before routing, the guard around everything.
+    app.add_middleware(BodyLimitMiddleware, limit=max_body)
+    app.add_middleware(CrashGuardMiddleware)
+    return app
+
+
+def default_services(store: Store) -> ServiceFactory:
+    """Override services sharing the application and secret box loaded once at start."""
+    from helmdeck.application import load_application
+    from helmdeck.overrides.service import OverrideService
+    from helmdeck.store.secrets import SecretBox
+
+    application = load_application()
+    box = SecretBox()
+
+    def build(actor: str) -> OverrideService:
+        return OverrideService(store, app=application, box=box, actor=actor)
+
+    return build
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("helmdeck")
+    except PackageNotFoundError:
+        return "0"
+
+
+async def _user_error(request: Request, exc: Exception) -> JSONResponse:
+    status = exc.http_status if isinstance(exc, UserError) else 400
+    return JSONResponse({"detail": _one_line(str(exc))}, status_code=status)
+
+
+async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's 422 list, as one 400 line naming the field (not echoing the input)."""
+    errors = exc.errors() if isinstance(exc, RequestValidationError) else []
+    parts = []
+    for err in errors[:3]:
+        loc = ".".join(str(p) for p in err.get("loc", ()))
+        parts.append(f"{loc}: {err.get('msg', 'invalid')}")
+    detail = "; ".join(parts) or "request: invalid"
+    return JSONResponse({"detail": _one_line(detail)}, status_code=400)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())

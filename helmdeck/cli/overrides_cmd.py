@@ -1,0 +1,269 @@
+"""The StarlingX-style override commands, ``chart enable|disable``, ``explain`` and ``overrides``.
+
+Every command goes through ``get_service()`` and the service API only, so it behaves the
+same on the local database and against a server. Secrets are redacted in everything printed
+or written unless ``--reveal`` is given, and a reveal is audited before anything is shown.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from helmdeck.cli.output import output_option
+
+if TYPE_CHECKING:
+    from helmdeck.overrides.service import ChartOverrides
+
+_FORMATS = ("helm", "armada", "fluxcd", "helmfile", "argocd")
+_PATH = click.Path(dir_okay=False, path_type=Path)
+
+
+def _yaml(values: dict[str, Any]) -> str:
+    from helmdeck.values.yamlio import dump_yaml
+
+    return dump_yaml(values) if values else ""
+
+
+@click.command("helm-override-list")
+@output_option()
+def helm_override_list(output: str) -> None:
+    """List the charts with their override namespaces and whether they are enabled."""
+    from helmdeck.cli.context import get_service
+    from helmdeck.cli.output import emit, table
+
+    charts = get_service().list_charts()
+    if output != "table":
+        emit({"charts": [{"name": c.name, "namespaces": c.namespaces, "enabled": c.enabled}
+                         for c in charts]}, output)
+        return
+    table(("chart name", "overrides namespaces", "chart enabled"),
+          [(c.name, ", ".join(c.namespaces), c.enabled) for c in charts])
+
+
+@click.command("helm-override-show")
+@click.argument("chart")
+@click.argument("namespace")
+@click.option("--format", "fmt", type=click.Choice(_FORMATS),
+              help="Print the combined overrides as a deployer's document instead of a table.")
+@click.option("--file", "file", type=_PATH, help="Write to FILE (mode 0600) instead of stdout.")
+@click.option("--reveal", is_flag=True, help="Show real secret values (recorded in the audit log).")
+@click.option("--effective", is_flag=True,
+              help="Use the effective values (chart defaults + combined overrides).")
+@output_option()
+def helm_override_show(chart: str, namespace: str, fmt: str | None, file: Path | None,
+                       reveal: bool, effective: bool, output: str) -> None:
+    """Show a chart's system, user and combined overrides (secrets redacted)."""
+    from helmdeck.cli.context import get_service
+    from helmdeck.overrides.redact import redact
+
+    service = get_service()
+    if reveal:
+        # Recorded before anything is read: no reveal is ever shown without its audit entry.
+        service.audit_reveal(chart, namespace)
+    shown = service.get(chart, namespace)
+    values = service.effective(chart, namespace) if effective else shown.combined
+    if not reveal:
+        values = redact(values)
+        shown = _redacted(shown)
+    if fmt is not None:
+        from helmdeck.overrides.formats import render, target_of
+
+        _deliver(render(fmt, target_of(shown), values), file)
+    elif effective:
+        _deliver(_as(values, "json" if output == "json" else "yaml"), file)
+    elif file is not None or output != "table":
+        doc = {
+            "name": shown.name,
+            "namespace": shown.namespace,
+            "system_overrides": _yaml(shown.system),
+            "user_overrides": _yaml(shown.user),
+            "combined_overrides": _yaml(values),
+        }
+        _deliver(_as(doc, "yaml" if output == "table" else output), file)
+    else:
+        from helmdeck.cli.output import properties
+
+        properties([
+            ("name", shown.name),
+            ("namespace", shown.namespace),
+            ("system_overrides", _yaml(shown.system)),
+            ("user_overrides", _yaml(shown.user)),
+            ("combined_overrides", _yaml(values)),
+        ])
+
+
+def _redacted(shown: ChartOverrides) -> ChartOverrides:
+    from dataclasses import replace
+
+    from helmdeck.overrides.redact import redact
+
+    return replace(shown, static=redact(shown.static), system=redact(shown.system),
+                   user=redact(shown.user), combined=redact(shown.combined))
+
+
+def _as(data: Any, fmt: str) -> str:
+    from helmdeck.values.yamlio import dump_json, dump_yaml
+
+    return dump_json(data) if fmt == "json" else dump_yaml(data)
+
+
+def _deliver(text: str, file: Path | None) -> None:
+    if file is None:
+        click.echo(text, nl=False)
+        return
+    from helmdeck.cli.output import write_private
+
+    write_private(file, text)
+    click.echo(f"wrote {file}", err=True)
+
+
+@click.command("helm-override-update")
+@click.argument("chart")
+@click.argument("namespace")
+@click.option("--reuse-values/--reset-values", "reuse", default=False,
+              help="Merge into the stored user overrides, or replace them (the default, "
+                   "as in StarlingX).")
+@click.option("--values", "values", multiple=True, metavar="FILE[:section]",
+              help="A values file, or one section of an environment file; repeatable.")
+@click.option("--set", "set_", multiple=True, metavar="E", help="Helm --set; repeatable.")
+@click.option("--set-string", multiple=True, metavar="E", help="Helm --set-string; repeatable.")
+@click.option("--set-json", multiple=True, metavar="E", help="Helm --set-json; repeatable.")
+@click.option("--force", is_flag=True, help="Store even if cross-chart consistency breaks.")
+@click.option("--render-check", is_flag=True, help="Refuse unless the chart still renders.")
+def helm_override_update(chart: str, namespace: str, reuse: bool, values: tuple[str, ...],
+                         set_: tuple[str, ...], set_string: tuple[str, ...],
+                         set_json: tuple[str, ...], force: bool, render_check: bool) -> None:
+    """Change a chart's user overrides; refused (nothing stored) if any check fails."""
+    from helmdeck.cli.context import get_service
+    from helmdeck.cli.output import properties
+    from helmdeck.overrides.redact import redact
+    from helmdeck.values.sections import load_source
+    from helmdeck.values.yamlio import dump_yaml
+
+    files = [dump_yaml(load_source(spec)) for spec in values]
+    user, version = get_service().update(
+        chart, namespace, flag="reuse" if reuse else "reset", files=files, set=set_,
+        set_string=set_string, set_json=set_json, force=force, render_check=render_check,
+    )
+    properties([("name", chart), ("namespace", namespace),
+                ("user_overrides", _yaml(redact(user))), ("version", version)])
+
+
+@click.command("helm-override-delete")
+@click.argument("chart")
+@click.argument("namespace")
+def helm_override_delete(chart: str, namespace: str) -> None:
+    """Delete a chart's user overrides (generated secrets are kept)."""
+    from helmdeck.cli.context import get_service
+
+    get_service().delete(chart, namespace)
+    click.echo(f"Deleted chart overrides {chart}:{namespace}")
+
+
+@click.group("chart")
+def chart() -> None:
+    """Enable or disable a chart of the application."""
+
+
+@chart.command("enable")
+@click.argument("chart_name", metavar="CHART")
+@click.argument("namespace")
+def chart_enable(chart_name: str, namespace: str) -> None:
+    """Deploy CHART in NAMESPACE."""
+    from helmdeck.cli.context import get_service
+
+    get_service().set_enabled(chart_name, namespace, True)
+    click.echo(f"chart {chart_name} enabled in {namespace}")
+
+
+@chart.command("disable")
+@click.argument("chart_name", metavar="CHART")
+@click.argument("namespace")
+def chart_disable(chart_name: str, namespace: str) -> None:
+    """Stop deploying CHART in NAMESPACE (its overrides are kept)."""
+    from helmdeck.cli.context import get_service
+
+    get_service().set_enabled(chart_name, namespace, False)
+    click.echo(f"chart {chart_name} disabled in {namespace}")
+
+
+@click.command("explain")
+@click.argument("chart_name", metavar="CHART")
+@click.argument("namespace")
+@click.argument("path", metavar="KEY.PATH")
+@click.option("-o", "--output", "output", type=click.Choice(("text", "json")), default="text",
+              show_default=True, help="Output format.")
+def explain(chart_name: str, namespace: str, path: str, output: str) -> None:
+    """Say which layer set KEY.PATH in the combined overrides, and which fact caused it."""
+    from helmdeck.cli.context import get_service
+    from helmdeck.cli.output import emit
+
+    prov = get_service().explain(chart_name, namespace, path)
+    if output == "json":
+        emit({"path": path, "layer": prov.layer, "fact": prov.fact}, "json")
+    else:
+        click.echo(f"{path}: {prov.layer}: {prov.fact}")
+
+
+@click.group("overrides")
+def overrides() -> None:
+    """User overrides as one file for source control, their history and rollback."""
+
+
+@overrides.command("export")
+@click.argument("file", type=_PATH)
+def overrides_export(file: Path) -> None:
+    """Write every chart's user overrides to FILE, one section per chart (mode 0600)."""
+    from helmdeck.cli.context import get_service
+    from helmdeck.cli.output import write_private
+    from helmdeck.values.yamlio import dump_yaml
+
+    doc = get_service().export_user_overrides()
+    write_private(file, dump_yaml(doc))
+    click.echo(f"exported {len(doc)} charts to {file}")
+
+
+@overrides.command("import")
+@click.argument("file", type=_PATH)
+def overrides_import(file: Path) -> None:
+    """Load FILE (as written by export) in one transaction; unchanged charts are untouched."""
+    from helmdeck.cli.context import get_service
+    from helmdeck.values.yamlio import load_values_file
+
+    changed = get_service().import_user_overrides(load_values_file(file))
+    click.echo(f"imported {file}: {changed} charts changed")
+
+
+@overrides.command("history")
+@click.argument("chart_name", metavar="CHART")
+@click.argument("namespace")
+@output_option()
+def overrides_history(chart_name: str, namespace: str, output: str) -> None:
+    """Every revision of CHART's user overrides: who, when, and the redacted diff."""
+    from helmdeck.cli.context import get_service
+    from helmdeck.cli.output import emit, table
+
+    revisions = get_service().history(chart_name, namespace)
+    rows = [{"revision": r.revision, "actor": r.actor, "at": r.at.isoformat(), "diff": r.diff}
+            for r in revisions]
+    if output != "table":
+        emit({"name": chart_name, "namespace": namespace, "revisions": rows}, output)
+        return
+    table(("revision", "at", "actor", "diff"),
+          [(r["revision"], r["at"], r["actor"], r["diff"]) for r in rows], lines=True)
+
+
+@overrides.command("rollback")
+@click.argument("chart_name", metavar="CHART")
+@click.argument("namespace")
+@click.option("--to", "to", type=int, required=True, help="The revision to restore.")
+def overrides_rollback(chart_name: str, namespace: str, to: int) -> None:
+    """Restore revision N of CHART's user overrides (recorded as a new revision)."""
+    from helmdeck.cli.context import get_service
+
+    _, version = get_service().rollback(chart_name, namespace, to)
+    click.echo(f"{chart_name} {namespace}: user overrides restored from revision {to} "
+               f"(now revision {version})")

@@ -1,0 +1,48 @@
+"""``helmdeck serve``: the REST API (DESIGN.md section 4) on uvicorn."""
+
+from __future__ import annotations
+
+import ipaddress
+
+import click
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8385
+
+
+def is_loopback(host: str) -> bool:
+    """Whether binding ``host`` keeps the API on this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+@click.command("serve")
+@click.option("--host", default=DEFAULT_HOST, show_default=True,
+              help="Address to listen on; anything but loopback exposes the API to the network.")
+@click.option("--port", default=DEFAULT_PORT, show_default=True, type=click.IntRange(0, 65535),
+              help="TCP port to listen on.")
+def serve(host: str, port: int) -> None:
+    """Serve the override API over HTTP, authenticated by `helmdeck token create` tokens."""
+    import copy
+
+    import uvicorn
+    from uvicorn.config import LOGGING_CONFIG
+
+    from helmdeck.api.app import create_app
+    from helmdeck.store import open_store
+
+    if not is_loopback(host):
+        click.echo(
+            f"helmdeck: warning: listening on {host}, reachable from the network; "
+            "the API is plain HTTP, so put a TLS proxy in front of it",
+            err=True,
+        )
+    log_config = copy.deepcopy(LOGGING_CONFIG)
+    log_config["loggers"]["helmdeck"] = {"handlers": ["default"], "level": "INFO"}
+    with open_store() as store:
+        app = create_app(store)
+        uvicorn.run(app, host=host, port=port, log_config=log_config, server_header=False)

@@ -1,0 +1,33 @@
+"""``helmdeck token create``: API tokens for ``helmdeck serve``.
+
+The token is printed once, alone on the last line of stdout, so scripts can take it with
+``tail -n1``; the store keeps only its hash, so a lost token is replaced, never recovered.
+"""
+
+from __future__ import annotations
+
+from typing import cast
+
+import click
+
+
+@click.group("token")
+def token() -> None:
+    """API tokens for `helmdeck serve` (roles: reader, admin)."""
+
+
+@token.command("create")
+@click.option("--role", type=click.Choice(["admin", "reader"]), required=True,
+              help="reader: GET only; admin: every request, including reveal.")
+@click.option("--name", default=None, help="A label for the audit log (default: the role).")
+def create(role: str, name: str | None) -> None:
+    """Create a token and print it once on the last line of stdout."""
+    from helmdeck import config
+    from helmdeck.store import open_store, repo
+
+    label = name or role
+    with open_store() as store, store.transaction() as s:
+        plain = repo.create_token(s, cast(repo.Role, role), label)
+        repo.audit(s, actor=config.actor(), action="token.create", target=label, detail=role)
+    click.echo(f"helmdeck: {role} token {label!r} created; it is shown only this once", err=True)
+    click.echo(plain)

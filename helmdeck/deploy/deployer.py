@@ -1,0 +1,72 @@
+"""The deploy steps on a real store: gather desired and applied state, plan, record results.
+
+Commands (and the bench) call these; the engine underneath (``plan``, ``apply``) knows neither
+the store nor Helm, which is what lets the tests drive it with an in-memory release store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from helmdeck.deploy.plan import Plan, Renderer, make_plan
+
+if TYPE_CHECKING:
+    from helmdeck.deploy.ops import ReleaseOps
+    from helmdeck.overrides.service import DesiredRelease, OverrideService
+    from helmdeck.store import Store
+    from helmdeck.store.repo import ReleaseState
+
+
+def render_release(d: DesiredRelease) -> Mapping[str, str]:
+    """``helm template`` of a desired release: what plan diffs and apply records."""
+    from helmdeck.deploy.helm import render
+
+    return render(d.chart_dir, d.values, release=d.release, namespace=d.namespace)
+
+
+def current_plan(
+    service: OverrideService,
+    *,
+    ops: ReleaseOps | None = None,
+    render: Renderer = render_release,
+    cluster: str = "",
+) -> Plan:
+    """The plan for the service's application, site and applied state.
+
+    With ``ops`` able to reach a cluster, live revisions are read in one call; otherwise the
+    recorded state is all there is to compare with, and ``cluster`` says so.
+    """
+    from helmdeck.deploy.baseline import service_baseline
+    from helmdeck.errors import NotFoundError
+    from helmdeck.store.repo import load_site, release_states
+
+    desired = service.desired_releases()
+    with service.store.transaction() as s:
+        applied = release_states(s)
+        site = load_site(s)
+    if site is None:
+        raise NotFoundError("site: none imported yet; run helmdeck site import FILE")
+    live = ops.revisions() if ops is not None else None
+    return make_plan(service.app, desired, applied, render=render,
+                     namespace=site.spec.namespace, baseline=service_baseline(service),
+                     live=live, cluster=cluster)
+
+
+class StoreRecorder:
+    """Records apply results in the store, each in its own transaction (resume needs that)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def record(self, state: ReleaseState) -> None:
+        from helmdeck.store.repo import record_release
+
+        with self.store.transaction() as s:
+            record_release(s, state)
+
+    def forget(self, release: str, namespace: str) -> None:
+        from helmdeck.store.repo import forget_release
+
+        with self.store.transaction() as s:
+            forget_release(s, release, namespace)

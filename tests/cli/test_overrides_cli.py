@@ -1,0 +1,186 @@
+"""The local override CLI end to end: output shapes, exit codes, files, and no leaked secret."""
+
+from __future__ import annotations
+
+import json
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from helmdeck.cli.main import main
+
+CHARTS = Path(__file__).resolve().parents[1] / "overrides" / "charts"
+KS = ["keystone", "openstack"]
+
+SITE = f"""\
+apiVersion: helmdeck/v1
+kind: Site
+metadata: {{name: lab1}}
+spec:
+  public_domain: cloud.example.com
+  tls: {{enabled: true}}
+  registry: registry.example.com:5000
+  charts:
+    source: {{path: {CHARTS}}}
+    # only keystone, mariadb and memcached exist among the test charts
+    disabled: [rabbitmq, openvswitch, glance, heat, cinder, placement, horizon, libvirt, nova,
+               neutron]
+  hosts:
+    - {{name: ctl-0, roles: [controller], zone: az1}}
+    - {{name: ctl-1, roles: [controller], zone: az1}}
+    - {{name: ctl-2, roles: [controller], zone: az2}}
+    - {{name: cmp-0, roles: [compute]}}
+"""
+
+
+class Cli:
+    """Runs ``helmdeck`` in process and keeps everything it printed, to grep for secrets."""
+
+    def __init__(self, capsys: pytest.CaptureFixture[str]) -> None:
+        self.capsys = capsys
+        self.seen: list[str] = []
+
+    def __call__(self, *args: str, code: int = 0) -> tuple[str, str]:
+        with pytest.raises(SystemExit) as exit_info:
+            main(list(args))
+        out, err = self.capsys.readouterr()
+        self.seen += [out, err]
+        assert exit_info.value.code == code, (args, out, err)
+        return out, err
+
+
+@pytest.fixture
+def cli(
+    helmdeck_home: Path, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> Iterator[Cli]:
+    monkeypatch.setenv("HELMDECK_DATABASE_URL", db_url)
+    site = tmp_path / "site.yaml"
+    site.write_text(SITE)
+    run = Cli(capsys)
+    run("site", "import", str(site))
+    yield run
+
+
+def secret_values() -> list[str]:
+    from helmdeck.store import open_store
+    from helmdeck.store.secrets import SecretBox, all_secrets
+
+    with open_store() as store, store.transaction() as s:
+        return list(all_secrets(s, SecretBox()).values())
+
+
+def test_list(cli: Cli) -> None:
+    out, _ = cli("helm-override-list")
+    assert "chart name" in out and "overrides namespaces" in out and "chart enabled" in out
+    assert any("keystone" in line and "openstack" in line and "True" in line
+               for line in out.splitlines())
+    cli("chart", "disable", *KS)
+    doc = json.loads(cli("helm-override-list", "-o", "json")[0])
+    charts = {c["name"]: c for c in doc["charts"]}
+    assert charts["keystone"] == {"name": "keystone", "namespaces": ["openstack"],
+                                  "enabled": False}
+    cli("chart", "enable", *KS)
+    assert yaml.safe_load(cli("helm-override-list", "-o", "yaml")[0])["charts"][4]["enabled"]
+
+
+def test_show_update_and_no_secret_anywhere(cli: Cli, tmp_path: Path) -> None:
+    env = tmp_path / "env.yaml"
+    env.write_text("keystone:\n  conf:\n    keystone:\n      DEFAULT:\n        debug: true\n")
+    out, _ = cli("helm-override-update", *KS, "--values", f"{env}:keystone", "--set",
+                 "pod.replicas.api=4")
+    assert "user_overrides" in out and "debug: true" in out
+    cli("helm-override-update", *KS, "--reuse-values", "--set-string", "tag=[x]")
+    out, _ = cli("helm-override-show", *KS)
+    for row in ("name", "namespace", "system_overrides", "user_overrides", "combined_overrides"):
+        assert f"| {row} " in out
+    assert "tag: '[x]'" in out  # not eaten as Rich markup
+    assert "<redacted>" in out
+    shown = json.loads(cli("helm-override-show", *KS, "-o", "json")[0])
+    assert set(shown) == {"name", "namespace", "system_overrides", "user_overrides",
+                          "combined_overrides"}
+    combined = yaml.safe_load(shown["combined_overrides"])
+    assert combined["pod"]["replicas"]["api"] == 4
+    assert combined["endpoints"]["identity"]["auth"]["admin"]["password"] == "<redacted>"
+    assert yaml.safe_load(cli("helm-override-show", *KS, "-o", "yaml")[0])["name"] == "keystone"
+    for fmt in ("helm", "armada", "fluxcd", "helmfile", "argocd"):
+        out, _ = cli("helm-override-show", *KS, "--format", fmt)
+        assert list(yaml.safe_load_all(out)) and "<redacted>" in out
+    effective = yaml.safe_load(cli("helm-override-show", *KS, "--effective")[0])
+    assert effective["break_render"] is False  # a chart default
+    cli("explain", *KS, "pod.replicas.api")
+    cli("overrides", "history", *KS)
+    cli("overrides", "history", *KS, "-o", "json")
+    export = tmp_path / "export.yaml"
+    cli("overrides", "export", str(export))
+    cli("helm-override-update", *KS, "--set", "endpoints.identity.auth.admin.password=x", code=2)
+    cli("helm-override-delete", *KS)
+    secrets = secret_values()
+    assert len(secrets) >= 5
+    everything = "".join(cli.seen) + export.read_text()
+    leaked = [s for s in secrets if s in everything]
+    assert not leaked
+
+
+def test_reveal_prints_secrets_and_is_audited(cli: Cli) -> None:
+    out, _ = cli("helm-override-show", *KS, "--reveal", "--format", "helm")
+    admin = yaml.safe_load(out)["endpoints"]["identity"]["auth"]["admin"]["password"]
+    assert admin in secret_values() and "<redacted>" not in out
+    from helmdeck.store import open_store, repo
+
+    with open_store() as store, store.transaction() as s:
+        actions = [(e.action, e.target) for e in repo.audit_log(s)]
+    assert ("reveal", "keystone@openstack") in actions
+
+
+def test_file_is_private_and_atomic(cli: Cli, tmp_path: Path) -> None:
+    target = tmp_path / "keystone.yaml"
+    out, err = cli("helm-override-show", *KS, "--format", "fluxcd", "--reveal",
+                   "--file", str(target))
+    assert out == "" and str(target) in err
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert len(list(yaml.safe_load_all(target.read_text()))) == 2
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    _, err = cli("helm-override-show", *KS, "--file", str(tmp_path / "no" / "x"), code=2)
+    assert "does not exist" in err
+
+
+def test_errors_are_one_line_exit_2(cli: Cli) -> None:
+    for args in (
+        ["helm-override-show", "nope", "openstack"],
+        ["helm-override-show", "keystone", "elsewhere"],
+        ["helm-override-update", *KS, "--set", "a=b,c"],
+        ["helm-override-update", *KS, "--values", "/no/such/file.yaml"],
+        ["helm-override-update", *KS, "--set", "pod.replicas.api=0"],
+        ["explain", *KS, "no.such.key"],
+        ["overrides", "rollback", *KS, "--to", "5"],
+    ):
+        _, err = cli(*args, code=2)
+        assert err.startswith("helmdeck: error: ") and err.count("\n") == 1, err
+        assert "Traceback" not in err
+
+
+def test_export_import_history_rollback(cli: Cli, tmp_path: Path) -> None:
+    cli("helm-override-update", *KS, "--set", "a=1")
+    cli("helm-override-update", *KS, "--reuse-values", "--set", "b=2")
+    export = tmp_path / "overrides.yaml"
+    out, _ = cli("overrides", "export", str(export))
+    assert "exported 1 charts" in out
+    assert yaml.safe_load(export.read_text()) == {"keystone": {"a": 1, "b": 2}}
+    assert stat.S_IMODE(export.stat().st_mode) == 0o600
+    out, _ = cli("overrides", "import", str(export))
+    assert "0 charts changed" in out
+    history = json.loads(cli("overrides", "history", *KS, "-o", "json")[0])
+    assert [r["revision"] for r in history["revisions"]] == [1, 2]
+    assert "+b: 2" in history["revisions"][1]["diff"]
+    out, _ = cli("overrides", "rollback", *KS, "--to", "1")
+    assert "now revision 3" in out
+    out, _ = cli("explain", *KS, "a")
+    assert out == "a: user: user override rev 3 by cli:" + out.split("by cli:")[1]
+    export.write_text("keystone: {a: 5}\n")
+    assert "1 charts changed" in cli("overrides", "import", str(export))[0]
+    out, _ = cli("helm-override-delete", *KS)
+    assert "Deleted chart overrides keystone:openstack" in out
