@@ -8,6 +8,7 @@ error leaves as ``{"detail": "<one line>"}``: operator mistakes with their own s
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -49,16 +50,26 @@ def create_app(
 
 
 def default_services(store: Store) -> ServiceFactory:
-    """Override services sharing the application and secret box loaded once at start."""
+    """One override service per actor, sharing the application and secret box.
+
+    Services are kept rather than built per request: a new one would load the plugins'
+    entry points again, which costs more than the request itself. They hold no
+    per-request state, so threads share them.
+    """
     from helmdeck.application import load_application
     from helmdeck.overrides.service import OverrideService
     from helmdeck.store.secrets import SecretBox
 
     application = load_application()
     box = SecretBox()
+    services: dict[str, OverrideService] = {}
+    lock = threading.Lock()
 
     def build(actor: str) -> OverrideService:
-        return OverrideService(store, app=application, box=box, actor=actor)
+        with lock:
+            if actor not in services:
+                services[actor] = OverrideService(store, app=application, box=box, actor=actor)
+            return services[actor]
 
     return build
 

@@ -19,12 +19,27 @@ def _list_rules() -> None:
 
 @click.command("lint")
 @click.argument("chart_dirs", nargs=-1, type=click.Path(path_type=Path))
-@click.option("-o", "--output", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text",
-              show_default=True, help="Output format.")
-@click.option("--fail-on", type=click.Choice(SEVERITIES), default="error", show_default=True,
-              help="Exit 1 when a finding of this severity or worse exists.")
-@click.option("--config", type=click.Path(path_type=Path, dir_okay=False),
-              help="Rule settings for every chart (default: nearest .helmdeck-lint.yaml).")
+@click.option(
+    "-o",
+    "--output",
+    "fmt",
+    type=click.Choice(["text", "json", "sarif"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(SEVERITIES),
+    default="error",
+    show_default=True,
+    help="Exit 1 when a finding of this severity or worse exists.",
+)
+@click.option(
+    "--config",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Rule settings for every chart (default: nearest .helmdeck-lint.yaml).",
+)
 @click.option("--list-rules", is_flag=True, help="Describe every rule and exit.")
 def lint(
     chart_dirs: tuple[Path, ...], fmt: str, fail_on: str, config: Path | None, list_rules: bool

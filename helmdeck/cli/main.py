@@ -35,6 +35,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
                   "Export, import, history and rollback of user overrides."),
     "serve": ("helmdeck.cli.serve_cmd:serve", "Serve the override REST API (FastAPI on uvicorn)."),
     "token": ("helmdeck.cli.token_cmd:token", "Create API tokens for helmdeck serve."),
+    "render": ("helmdeck.cli.deploy_cmd:render", "Render every enabled chart without a cluster."),
+    "plan": ("helmdeck.cli.deploy_cmd:plan", "Show the releases apply would change, in order."),
+    "apply": ("helmdeck.cli.deploy_cmd:apply", "Install and upgrade releases in dependency order."),
+    "remove": ("helmdeck.cli.deploy_cmd:remove", "Uninstall a chart unless others need it."),
+    "nodes": ("helmdeck.cli.deploy_cmd:nodes", "Label and taint nodes from the site inventory."),
+    "export": ("helmdeck.cli.deploy_cmd:export", "Export the application for Flux, Argo CD, "
+               "helmfile or Armada."),
 }
 
 

@@ -102,6 +102,20 @@ def execute(
     return outcomes
 
 
+def removal_order(app: Application, chart: str, *, enabled: set[str], cascade: bool) -> list[str]:
+    """The charts ``remove`` uninstalls, dependents first; refuses enabled dependents unless
+    ``cascade``, because uninstalling shared infrastructure under a running chart is the
+    mistake Helm's own chart dependencies cannot prevent."""
+    blockers = sorted(app.dependents(chart) & enabled)
+    if blockers and not cascade:
+        raise UserError(
+            f"{chart}: enabled charts depend on it: {', '.join(blockers)}; remove those first "
+            "or pass --cascade to remove them too"
+        )
+    level_of = {name: i for i, level in enumerate(app.levels()) for name in level}
+    return sorted([*blockers, chart], key=lambda c: (-level_of[c], c))
+
+
 def remove(
     app: Application,
     chart: str,
@@ -114,19 +128,10 @@ def remove(
 ) -> list[str]:
     """Uninstall ``chart`` (and with ``cascade`` its dependents first); the charts removed.
 
-    ``releases`` maps chart -> (release, namespace). Without ``cascade`` an enabled dependent
-    refuses the removal, because uninstalling shared infrastructure under a running chart is
-    the mistake Helm's own chart dependencies cannot prevent. ``on_removed`` runs right after
-    each uninstall (forget its state, disable it), so a later failure leaves a true record.
+    ``releases`` maps chart -> (release, namespace). ``on_removed`` runs right after each
+    uninstall (forget its state, disable it), so a later failure leaves a true record.
     """
-    blockers = sorted(app.dependents(chart) & enabled)
-    if blockers and not cascade:
-        raise UserError(
-            f"{chart}: enabled charts depend on it: {', '.join(blockers)}; remove those first "
-            "or pass --cascade to remove them too"
-        )
-    level_of = {name: i for i, level in enumerate(app.levels()) for name in level}
-    order = sorted([*blockers, chart], key=lambda c: (-level_of[c], c))
+    order = removal_order(app, chart, enabled=enabled, cascade=cascade)
     for name in order:
         release, namespace = releases[name]
         ops.uninstall(release, namespace, timeout=app.chart(name).timeout)

@@ -30,10 +30,8 @@ _KIND_MODULES = {
     "Pod": "core_v1",
 }
 
-NO_CLUSTER = (
-    "no Kubernetes cluster configured (KUBECONFIG unset and no ~/.kube/config); "
-    "point KUBECONFIG at the cluster, or use --dry-run to go through Helm without one"
-)
+NO_CLUSTER = "no Kubernetes cluster configured (KUBECONFIG unset and no ~/.kube/config)"
+_HINT = "point KUBECONFIG at the cluster, or use --dry-run to go through Helm without one"
 
 
 def kubeconfig_path() -> str | None:
@@ -91,16 +89,35 @@ def connect(*, dry_run: bool) -> HelmReleases:
 
     if dry_run:
         return HelmReleases(dry_run=True)
-    client = kube_client()
-    ops = HelmReleases(kubeconfig=kubeconfig_path(), delete_object=partial(delete_object, client))
-    ops.check_reachable()
+    try:
+        client = kube_client()
+        ops = HelmReleases(kubeconfig=kubeconfig_path(),
+                           delete_object=partial(delete_object, client))
+        ops.check_reachable()
+    except ClusterError as exc:
+        raise ClusterError(f"{exc}; {_HINT}") from None
     return ops
 
 
 def probe() -> tuple[HelmReleases | None, str]:
     """For ``plan``: the cluster's release operations if one answers, and a note saying so."""
+    from functools import partial
+
+    from helmdeck.deploy.helm import HelmReleases
+
     try:
-        ops = connect(dry_run=False)
+        client = kube_client()
+        ops = HelmReleases(kubeconfig=kubeconfig_path(),
+                           delete_object=partial(delete_object, client))
+        ops.check_reachable()
     except ClusterError as exc:
         return None, f"no cluster reachable ({exc}); compared with the recorded state only"
     return ops, "cluster reachable: live release revisions compared too"
+
+
+def connection_errors() -> tuple[type[BaseException], ...]:
+    """The exceptions lightkube raises when the API server cannot be reached at all."""
+    from lightkube.core import generic_client
+
+    transport: type[BaseException] = generic_client.httpx.TransportError  # type: ignore[attr-defined]
+    return (transport, OSError)

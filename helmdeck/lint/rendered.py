@@ -91,7 +91,7 @@ def probe_values(values: dict[str, Any]) -> dict[str, Any]:
         return node
 
     out: dict[str, Any] = {}
-    pod = values.get("pod") if isinstance(values.get("pod"), dict) else {}
+    pod: dict[str, Any] = values["pod"] if isinstance(values.get("pod"), dict) else {}
     replicas = pod.get("replicas")
     if isinstance(replicas, dict):
         probe = {
@@ -109,7 +109,9 @@ def probe_values(values: dict[str, Any]) -> dict[str, Any]:
     if lifecycle:
         out.setdefault("pod", {})["lifecycle"] = {"upgrades": lifecycle}
     if isinstance(values.get("labels"), dict):
-        out["labels"] = replace(copy.deepcopy(values["labels"]), "node_selector_value", PROBE_SELECTOR)
+        out["labels"] = replace(
+            copy.deepcopy(values["labels"]), "node_selector_value", PROBE_SELECTOR
+        )
     return out
 
 
@@ -118,7 +120,11 @@ def check_rendered(chart: LintChart) -> Iterator[Finding]:
         default = manifests(chart.default_render)
     except RenderError as exc:
         yield finding(
-            chart, "OSH000", "Chart.yaml", 1, "render",
+            chart,
+            "OSH000",
+            "Chart.yaml",
+            1,
+            "render",
             f"the chart does not render with its default values: {exc}",
         )
         return
@@ -130,7 +136,11 @@ def check_rendered(chart: LintChart) -> Iterator[Finding]:
         probed = manifests(chart.render(probes))
     except RenderError as exc:
         yield finding(
-            chart, "OSH000", "Chart.yaml", 1, "probe-render",
+            chart,
+            "OSH000",
+            "Chart.yaml",
+            1,
+            "probe-render",
             f"the chart does not render when pod.replicas, labels and pod.lifecycle.upgrades "
             f"hold other values: {exc}",
         )
@@ -142,7 +152,10 @@ def check_every_pod_selected(chart: LintChart, docs: list[Manifest]) -> Iterator
     for m in docs:
         if m.kind in POD_KINDS and not m.pod_spec().get("nodeSelector"):
             yield _at(
-                chart, "OSH004", m, m.ref,
+                chart,
+                "OSH004",
+                m,
+                m.ref,
                 f"{m.ref} has no nodeSelector; add one from labels.<component> "
                 f"(labels.job for jobs)",
             )
@@ -168,14 +181,20 @@ def check_hard_coded_images(chart: LintChart, docs: list[Manifest]) -> Iterator[
             problem = image_problem(image)
             why = f" and {problem}" if problem else ""
             yield _at(
-                chart, "OSH005", m, m.ref,
+                chart,
+                "OSH005",
+                m,
+                m.ref,
                 f"{m.ref} runs {image}, which is not in images.tags{why}; "
                 f"read it from images.tags.<key>",
             )
         for c in _containers(m):
             if "imagePullPolicy" not in c and chart.values.has(("images", "pull_policy")):
                 yield _at(
-                    chart, "OSH006", m, m.ref,
+                    chart,
+                    "OSH006",
+                    m,
+                    m.ref,
                     f"{m.ref} container {c.get('name')} sets no imagePullPolicy; use "
                     f"images.pull_policy",
                 )
@@ -214,13 +233,18 @@ def check_config_hashes(chart: LintChart, docs: list[Manifest]) -> Iterator[Find
             annotation = HASHED[template]
             if names & mounted and annotation not in annotations:
                 yield _at(
-                    chart, "OSH012", m, f"{m.ref}:{annotation}",
+                    chart,
+                    "OSH012",
+                    m,
+                    f"{m.ref}:{annotation}",
                     f"{m.ref} mounts {', '.join(sorted(names & mounted))} (templates/{template}) "
                     f"but its pod template has no {annotation} annotation; add it",
                 )
 
 
-def check_probed(chart: LintChart, docs: list[Manifest], probes: dict[str, Any]) -> Iterator[Finding]:
+def check_probed(
+    chart: LintChart, docs: list[Manifest], probes: dict[str, Any]
+) -> Iterator[Finding]:
     has_replicas = bool((probes.get("pod") or {}).get("replicas"))
     upgrades = ((probes.get("pod") or {}).get("lifecycle") or {}).get("upgrades") or {}
     for m in docs:
@@ -228,30 +252,48 @@ def check_probed(chart: LintChart, docs: list[Manifest], probes: dict[str, Any])
         if m.kind in ("Deployment", "StatefulSet") and spec.get("replicas") != PROBE_REPLICAS:
             where = "pod.replicas.<component>" if has_replicas else "pod.replicas (missing)"
             yield _at(
-                chart, "OSH001", m, m.ref,
+                chart,
+                "OSH001",
+                m,
+                m.ref,
                 f"{m.ref} replicas do not follow {where}; set replicas from "
                 f"pod.replicas.<component>",
             )
-        if m.kind == "Deployment" and "deployments" in upgrades:
-            if spec.get("revisionHistoryLimit") != PROBE_REVISIONS:
-                yield _at(
-                    chart, "OSH007", m, m.ref,
-                    f"{m.ref} rollout settings do not follow pod.lifecycle.upgrades.deployments; "
-                    f"render strategy and revisionHistoryLimit from it",
-                )
-        if m.kind == "DaemonSet" and "daemonsets" in upgrades:
-            if (spec.get("updateStrategy") or {}).get("type") != PROBE_STRATEGY:
-                yield _at(
-                    chart, "OSH007", m, m.ref,
-                    f"{m.ref} updateStrategy does not follow pod.lifecycle.upgrades.daemonsets; "
-                    f"render it from pod.lifecycle.upgrades.daemonsets.<daemonset>",
-                )
+        if (
+            m.kind == "Deployment"
+            and "deployments" in upgrades
+            and spec.get("revisionHistoryLimit") != PROBE_REVISIONS
+        ):
+            yield _at(
+                chart,
+                "OSH007",
+                m,
+                m.ref,
+                f"{m.ref} rollout settings do not follow pod.lifecycle.upgrades.deployments; "
+                f"render strategy and revisionHistoryLimit from it",
+            )
+        if (
+            m.kind == "DaemonSet"
+            and "daemonsets" in upgrades
+            and (spec.get("updateStrategy") or {}).get("type") != PROBE_STRATEGY
+        ):
+            yield _at(
+                chart,
+                "OSH007",
+                m,
+                m.ref,
+                f"{m.ref} updateStrategy does not follow pod.lifecycle.upgrades.daemonsets; "
+                f"render it from pod.lifecycle.upgrades.daemonsets.<daemonset>",
+            )
         if m.kind in POD_KINDS:
             selector = m.pod_spec().get("nodeSelector") or {}
             fixed = {k: v for k, v in selector.items() if v != PROBE_SELECTOR}
             if fixed:
                 yield _at(
-                    chart, "OSH003", m, m.ref,
+                    chart,
+                    "OSH003",
+                    m,
+                    m.ref,
                     f"{m.ref} nodeSelector {fixed} is hard-coded; build it from "
                     f"labels.<component>.node_selector_key/value",
                 )

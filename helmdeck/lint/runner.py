@@ -48,7 +48,9 @@ def _order(f: Finding) -> tuple[str, str, int, str, str]:
     return (f.chart, f.file, f.line, f.rule, f.key)
 
 
-def lint_paths(paths: Iterable[Path], config: Path | None = None) -> tuple[list[Finding], list[Path]]:
+def lint_paths(
+    paths: Iterable[Path], config: Path | None = None
+) -> tuple[list[Finding], list[Path]]:
     """(findings of every chart, skipped files). ``config`` overrides the per-chart lookup."""
     charts, skipped = chart_dirs(paths)
     forced = load_disabled(config) if config is not None else None

@@ -67,7 +67,11 @@ def check_replicas(chart: LintChart) -> Iterator[Finding]:
             continue
         seen.add(key)
         yield finding(
-            chart, "OSH001", t.rel, line, ".".join(path),
+            chart,
+            "OSH001",
+            t.rel,
+            line,
+            ".".join(path),
             f"{'.'.join(path)} is read{_via(via)} but not defined in values.yaml; declare it",
         )
 
@@ -89,13 +93,19 @@ def check_label_paths(chart: LintChart) -> Iterator[Finding]:
         seen.add(component)
         key = ".".join(component)
         yield finding(
-            chart, "OSH002", t.rel, line, key,
+            chart,
+            "OSH002",
+            t.rel,
+            line,
+            key,
             f"{key} is read{_via(via)} but values.yaml has no {key}.node_selector_key/value; "
             f"add it (or disable the template that reads it)",
         )
 
 
-def _selector_components(node: Any, prefix: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], dict[str, Any]]]:
+def _selector_components(
+    node: Any, prefix: tuple[str, ...]
+) -> Iterator[tuple[tuple[str, ...], dict[str, Any]]]:
     if not isinstance(node, dict):
         return
     if any(k in node for k in SELECTOR_KEYS):
@@ -110,7 +120,9 @@ def check_label_shape(chart: LintChart) -> Iterator[Finding]:
         missing = [k for k in SELECTOR_KEYS if k not in node]
         if missing:
             yield value_finding(
-                chart, "OSH003", path,
+                chart,
+                "OSH003",
+                path,
                 f"{'.'.join(path)} lacks {' and '.join(missing)}; a node selector needs both",
             )
 
@@ -136,7 +148,9 @@ def check_image_tags(chart: LintChart) -> Iterator[Finding]:
     if not isinstance(tags, dict):
         if chart.values.data:
             yield value_finding(
-                chart, "OSH005", ("images", "tags"),
+                chart,
+                "OSH005",
+                ("images", "tags"),
                 "images.tags is missing; put every image under images.tags.<key>",
             )
         return
@@ -147,7 +161,9 @@ def check_image_tags(chart: LintChart) -> Iterator[Finding]:
         if problem:
             path = ("images", "tags", str(key))
             yield value_finding(
-                chart, "OSH005", path,
+                chart,
+                "OSH005",
+                path,
                 f"{'.'.join(path)} ({image}) {problem}; pin <registry>/<path>:<fixed tag>",
             )
 
@@ -155,7 +171,9 @@ def check_image_tags(chart: LintChart) -> Iterator[Finding]:
 def check_pull_policy(chart: LintChart) -> Iterator[Finding]:
     if chart.values.data and not chart.values.has(("images", "pull_policy")):
         yield value_finding(
-            chart, "OSH006", ("images", "pull_policy"),
+            chart,
+            "OSH006",
+            ("images", "pull_policy"),
             "images.pull_policy is missing; add images.pull_policy: IfNotPresent",
         )
 
@@ -166,7 +184,9 @@ def check_upgrade_values(chart: LintChart) -> Iterator[Finding]:
         path = ("pod", "lifecycle", "upgrades", key)
         if kind in kinds and not isinstance(chart.values.get(path), dict):
             yield value_finding(
-                chart, "OSH007", path,
+                chart,
+                "OSH007",
+                path,
                 f"the chart has {kind}s but no {'.'.join(path)}; declare the rollout settings",
             )
 
@@ -179,7 +199,10 @@ def check_resources_default(chart: LintChart) -> Iterator[Finding]:
     if value is not False:
         state = "missing" if not chart.values.has(path) else json.dumps(value)
         yield value_finding(
-            chart, "OSH008", path, f"pod.resources.enabled is {state}; default it to false",
+            chart,
+            "OSH008",
+            path,
+            f"pod.resources.enabled is {state}; default it to false",
         )
 
 
@@ -201,7 +224,11 @@ def check_resources_keys(chart: LintChart) -> Iterator[Finding]:
         path = ("pod", "resources", *key)
         if not chart.values.has(path):
             yield finding(
-                chart, "OSH009", t.rel, line, ".".join(path),
+                chart,
+                "OSH009",
+                t.rel,
+                line,
+                ".".join(path),
                 f"{'.'.join(path)} is read{_via(via)} but missing from values.yaml, so it "
                 f"renders `resources: null` when resources are enabled; add it",
             )
@@ -213,7 +240,9 @@ def check_resources_keys(chart: LintChart) -> Iterator[Finding]:
             continue
         full = ("pod", "resources", *path)
         yield value_finding(
-            chart, "OSH010", full,
+            chart,
+            "OSH010",
+            full,
             f"{'.'.join(full)} is defined but no template reads it; rename it to the key the "
             f"template reads or remove it",
         )
@@ -247,7 +276,11 @@ def check_hard_coded_endpoints(chart: LintChart) -> Iterator[Finding]:
 
 def _endpoint_finding(chart: LintChart, t: Template, offset: int, literal: str) -> Finding:
     return finding(
-        chart, "OSH011", t.rel, line_at(t.text, offset), literal,
+        chart,
+        "OSH011",
+        t.rel,
+        line_at(t.text, offset),
+        literal,
         f"{literal} is hard-coded; take it from endpoints.<type> with the endpoint lookups",
     )
 
@@ -261,7 +294,11 @@ def check_define_prefix(chart: LintChart) -> Iterator[Finding]:
             if not name.startswith(prefix):
                 offset = t.text.find(f'"{name}"')
                 yield finding(
-                    chart, "OSH013", t.rel, line_at(t.text, max(offset, 0)), name,
+                    chart,
+                    "OSH013",
+                    t.rel,
+                    line_at(t.text, max(offset, 0)),
+                    name,
                     f'define "{name}" is not prefixed with "{prefix}"; rename it {prefix}<name>',
                 )
 

@@ -61,9 +61,11 @@ def test_a_disabled_rule_reports_nothing() -> None:
 def test_findings_point_at_the_reading_template_line() -> None:
     (finding,) = lint_chart(FIXTURES / "osh002-fail")
     assert finding.file.endswith("osh002-fail/templates/job-setup.yaml")
-    line = (FIXTURES / "osh002-fail/templates/job-setup.yaml").read_text().splitlines()[
-        finding.line - 1
-    ]
+    line = (
+        (FIXTURES / "osh002-fail/templates/job-setup.yaml")
+        .read_text()
+        .splitlines()[finding.line - 1]
+    )
     assert "fixture-toolkit.job_node_selector" in line
     assert "labels.job" in finding.message
 
@@ -77,8 +79,9 @@ def _copy(tmp_path: Path, name: str = "good") -> Path:
 def test_a_container_without_pull_policy_is_found(tmp_path: Path) -> None:
     chart = _copy(tmp_path)
     tpl = chart / "templates" / "job-setup.yaml"
-    tpl.write_text(tpl.read_text().replace(
-        "          imagePullPolicy: {{ .Values.images.pull_policy }}\n", ""))
+    tpl.write_text(
+        tpl.read_text().replace("          imagePullPolicy: {{ .Values.images.pull_policy }}\n", "")
+    )
     assert {(f.rule, f.key) for f in lint_chart(chart)} == {("OSH006", "Job/good-setup")}
 
 
@@ -95,7 +98,9 @@ def test_library_charts_get_only_the_template_rules(tmp_path: Path) -> None:
     lib = tmp_path / "lib"
     (lib / "templates").mkdir(parents=True)
     (lib / "Chart.yaml").write_text("apiVersion: v2\nname: lib\nversion: 0.1.0\ntype: library\n")
-    (lib / "templates" / "_x.tpl").write_text('{{- define "other.x" -}}http://keystone{{- end -}}\n')
+    (lib / "templates" / "_x.tpl").write_text(
+        '{{- define "other.x" -}}http://keystone{{- end -}}\n'
+    )
     assert {f.rule for f in lint_chart(lib)} == {"OSH011", "OSH013"}
 
 
@@ -103,7 +108,8 @@ def test_helm_toolkit_defines_need_no_prefix(tmp_path: Path) -> None:
     lib = tmp_path / "helm-toolkit"
     (lib / "templates").mkdir(parents=True)
     (lib / "Chart.yaml").write_text(
-        "apiVersion: v2\nname: helm-toolkit\nversion: 0.1.0\ntype: library\n")
+        "apiVersion: v2\nname: helm-toolkit\nversion: 0.1.0\ntype: library\n"
+    )
     (lib / "templates" / "_x.tpl").write_text('{{- define "probeTemplate" -}}{{- end -}}\n')
     assert lint_chart(lib) == []
 
@@ -141,7 +147,7 @@ def test_latest_tags_never_pass(host: str, path: str, suffix: str) -> None:
     assert "floating" in str(image_problem(f"{host}.io/{path}:latest{suffix}"))
 
 
-@given(st.text(alphabet="ab#\n {}/*-\"", max_size=80))
+@given(st.text(alphabet='ab#\n {}/*-"', max_size=80))
 def test_comment_stripping_keeps_lines(text: str) -> None:
     stripped = strip_comments(text)
     assert len(stripped) == len(text) and stripped.count("\n") == text.count("\n")

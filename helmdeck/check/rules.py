@@ -1,0 +1,358 @@
+"""The agreement rules of osh-conventions §1.8, §1.9, §1.13 and §1.14.
+
+Each chart keeps its own copy of values that several charts must share (the keystone admin,
+the DB and RabbitMQ admins, public hostnames, the metadata proxy secret, the ceph client).
+Nothing in Helm ties the copies together, so an override that changes one copy renders fine
+and fails only at run time (a db-init that cannot log in, a catalog URL nobody serves). These
+rules compare the copies.
+
+They look at the combined overrides (what helmdeck passes to Helm), not the chart defaults: a
+key that a chart's overrides leave unset is not compared, because the check cannot know the
+default there (pass effective values instead to include the defaults).
+
+Messages name both sides as ``chart dotted.path``. Values are quoted only when neither path
+holds a secret; a secret difference is reported as "differs".
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from helmdeck.plugins.secretpaths import is_secret_path
+from helmdeck.values.paths import format_path
+
+Parts = tuple[str, ...]
+Values = Mapping[str, Any]
+Combined = Mapping[str, Values]
+
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class Inconsistency:
+    """``a`` disagrees with ``b``; each is ``(chart, dotted path)``.
+
+    ``b`` is the reference side: the provider chart, or the value most charts hold.
+    """
+
+    rule: str
+    message: str
+    a: tuple[str, str]
+    b: tuple[str, str]
+
+
+@dataclass(frozen=True)
+class _Copy:
+    chart: str
+    path: Parts
+    value: Any
+
+
+def _get(values: Any, parts: Iterable[str]) -> Any:
+    node = values
+    for part in parts:
+        if not isinstance(node, Mapping) or part not in node:
+            return _MISSING
+        node = node[part]
+    return node
+
+
+def _leaves(value: Any, prefix: Parts = ()) -> Iterator[tuple[Parts, Any]]:
+    """Leaves of a nested map; a scalar, list or empty map is its own leaf."""
+    if isinstance(value, Mapping) and value:
+        for key in sorted(value, key=str):
+            yield from _leaves(value[key], (*prefix, str(key)))
+    else:
+        yield prefix, value
+
+
+def _same(x: Any, y: Any) -> bool:
+    # 3 and 3.0 are one number to Helm (every YAML number is a float64 there).
+    return bool(x == y) and (isinstance(x, bool) == isinstance(y, bool))
+
+
+def _show(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def _differs(rule: str, a: _Copy, b: _Copy, what: str = "") -> Inconsistency:
+    pa, pb = format_path(a.path), format_path(b.path)
+    if is_secret_path(a.path) or is_secret_path(b.path):
+        detail = f"{a.chart} {pa} differs from {b.chart} {pb}"
+    else:
+        detail = f"{a.chart} {pa} is {_show(a.value)} but {b.chart} {pb} is {_show(b.value)}"
+    return Inconsistency(rule, f"{rule}: {detail}{what}", (a.chart, pa), (b.chart, pb))
+
+
+def _pairwise(rule: str, client: _Copy, provider: _Copy, what: str = "") -> list[Inconsistency]:
+    """Compare two maps of credentials leaf by leaf, where both set the leaf."""
+    theirs = dict(_leaves(provider.value))
+    out = []
+    for sub, value in _leaves(client.value):
+        if sub in theirs and not _same(value, theirs[sub]):
+            out.append(
+                _differs(
+                    rule,
+                    _Copy(client.chart, (*client.path, *sub), value),
+                    _Copy(provider.chart, (*provider.path, *sub), theirs[sub]),
+                    what,
+                )
+            )
+    return out
+
+
+def _agree(rule: str, copies: list[_Copy], prefer: str | None = None) -> list[Inconsistency]:
+    """Every copy against a reference: ``prefer``'s copy, else the value most copies hold.
+
+    Ties go to the earliest copy, so the order of ``copies`` says who is authoritative.
+    """
+    if len(copies) < 2:
+        return []
+    ref = next((c for c in copies if c.chart == prefer), None)
+    if ref is None:
+        counts = [sum(_same(c.value, d.value) for d in copies) for c in copies]
+        ref = copies[counts.index(max(counts))]
+    return [_differs(rule, c, ref) for c in copies if not _same(c.value, ref.value)]
+
+
+def _copy(combined: Combined, chart: str, path: Parts) -> _Copy | None:
+    value = _get(combined.get(chart), path)
+    return None if value is _MISSING else _Copy(chart, path, value)
+
+
+def _present(copies: Iterable[_Copy | None]) -> list[_Copy]:
+    return [c for c in copies if c is not None]
+
+
+# --- rules ------------------------------------------------------------------------------------
+
+IDENTITY_ADMIN: Parts = ("endpoints", "identity", "auth", "admin")
+
+
+def keystone_admin(combined: Combined, releases: Mapping[str, str]) -> list[Inconsistency]:
+    """Every chart's ks-* jobs log in as the admin keystone bootstrapped."""
+    provider = _copy(combined, "keystone", IDENTITY_ADMIN)
+    if provider is None:
+        return []
+    out: list[Inconsistency] = []
+    for chart in sorted(combined):
+        client = _copy(combined, chart, IDENTITY_ADMIN) if chart != "keystone" else None
+        if client is not None:
+            out += _pairwise("keystone-admin", client, provider)
+    return out
+
+
+def db_admin(combined: Combined, releases: Mapping[str, str]) -> list[Inconsistency]:
+    """Clients' db-init logs in as mariadb's root (nova also for cell0/cell1)."""
+    provider = _copy(combined, "mariadb", ("endpoints", "oslo_db", "auth", "admin"))
+    if provider is None:
+        return []
+    out: list[Inconsistency] = []
+    for chart in sorted(combined):
+        if chart == "mariadb":
+            continue
+        endpoints = _get(combined[chart], ("endpoints",))
+        if not isinstance(endpoints, Mapping):
+            continue
+        for etype in sorted(str(t) for t in endpoints if str(t).startswith("oslo_db")):
+            client = _copy(combined, chart, ("endpoints", etype, "auth", "admin"))
+            if client is not None:
+                out += _pairwise("db-admin", client, provider)
+    return out
+
+
+def rabbitmq_admin(combined: Combined, releases: Mapping[str, str]) -> list[Inconsistency]:
+    """Clients' rabbit-init logs in as the user the rabbitmq chart calls ``auth.user``."""
+    provider = _copy(combined, "rabbitmq", ("endpoints", "oslo_messaging", "auth", "user"))
+    if provider is None:
+        return []
+    out: list[Inconsistency] = []
+    for chart in sorted(combined):
+        client = (
+            _copy(combined, chart, ("endpoints", "oslo_messaging", "auth", "admin"))
+            if chart != "rabbitmq"
+            else None
+        )
+        if client is not None:
+            out += _pairwise("rabbitmq-admin", client, provider)
+    return out
+
+
+def rabbitmq_statefulset(combined: Combined, releases: Mapping[str, str]) -> list[Inconsistency]:
+    """Clients list one transport host per rabbitmq pod: its real StatefulSet name and size."""
+    if "rabbitmq" not in combined:
+        return []
+    release = releases.get("rabbitmq", "rabbitmq")
+    real_name = f"{release}-rabbitmq"
+    replicas = _copy(combined, "rabbitmq", ("pod", "replicas", "server"))
+    ss: Parts = ("endpoints", "oslo_messaging", "statefulset")
+    out: list[Inconsistency] = []
+    for chart in sorted(combined):
+        if chart == "rabbitmq" or not isinstance(_get(combined[chart], ss), Mapping):
+            continue
+        name = _copy(combined, chart, (*ss, "name"))
+        if name is not None and name.value != real_name:
+            path = format_path(name.path)
+            out.append(
+                Inconsistency(
+                    "rabbitmq-statefulset",
+                    f"rabbitmq-statefulset: {chart} {path} is {_show(name.value)} but the "
+                    f"rabbitmq release {release!r} runs StatefulSet {real_name!r}",
+                    (chart, path),
+                    ("rabbitmq", "release"),
+                )
+            )
+        count = _copy(combined, chart, (*ss, "replicas"))
+        if count is not None and replicas is not None:
+            out += _agree("rabbitmq-statefulset", [replicas, count], prefer="rabbitmq")
+    return out
+
+
+def cluster_domain(combined: Combined, releases: Mapping[str, str]) -> list[Inconsistency]:
+    """Every in-cluster URL ends with the cluster DNS domain; one chart off cannot resolve."""
+    path: Parts = ("endpoints", "cluster_domain_suffix")
+    return _agree(
+        "cluster-domain", _present(_copy(combined, c, path) for c in sorted(combined))
+    )
+
+
+# endpoint type -> the chart that serves it (and registers it in the catalog).
+PROVIDERS: dict[str, str] = {
+    "identity": "keystone",
+    "image": "glance",
+    "placement": "placement",
+    "compute": "nova",
+    "compute_metadata": "nova",
+    "compute_novnc_proxy": "nova",
+    "compute_serial_proxy": "nova",
+    "compute_spice_proxy": "nova",
+    "network": "neutron",
+    "volumev3": "cinder",
+    "orchestration": "heat",
+    "cloudformation": "heat",
+    "dashboard": "horizon",
+}
+
+
+def _public_host(combined: Combined, chart: str, etype: str) -> _Copy | None:
+    base: Parts = ("endpoints", etype, "host_fqdn_override", "public")
+    value = _get(combined.get(chart), base)
+    if isinstance(value, Mapping):
+        return _copy(combined, chart, (*base, "host"))
+    return None if value is _MISSING else _Copy(chart, base, value)
+
+
+def public_endpoints(combined: Combined, releases: Mapping[str, str]) -> list[Inconsistency]:
+    """A public host, scheme or port that differs between charts gives clients two URLs."""
+    by_type: dict[str, list[str]] = {}
+    for chart in sorted(combined):
+        endpoints = _get(combined[chart], ("endpoints",))
+        if isinstance(endpoints, Mapping):
+            for etype, ep in endpoints.items():
+                if isinstance(ep, Mapping):
+                    by_type.setdefault(str(etype), []).append(chart)
+    out: list[Inconsistency] = []
+    for etype in sorted(by_type):
+        charts = by_type[etype]
+        prefer = PROVIDERS.get(etype)
+        out += _agree(
+            "public-endpoint", _present(_public_host(combined, c, etype) for c in charts), prefer
+        )
+        scheme = ("endpoints", etype, "scheme", "public")
+        out += _agree(
+            "public-endpoint", _present(_copy(combined, c, scheme) for c in charts), prefer
+        )
+        port_names = sorted(
+            {
+                str(name)
+                for c in charts
+                if isinstance(ports := _get(combined[c], ("endpoints", etype, "port")), Mapping)
+                for name in ports
+            }
+        )
+        for name in port_names:
+            port = ("endpoints", etype, "port", name, "public")
+            out += _agree(
+                "public-endpoint", _present(_copy(combined, c, port) for c in charts), prefer
+            )
+    return out
+
+
+NOVA_METADATA: Parts = ("conf", "nova", "neutron", "metadata_proxy_shared_secret")
+NEUTRON_METADATA: tuple[Parts, ...] = tuple(
+    ("conf", agent, "DEFAULT", "metadata_proxy_shared_secret")
+    for agent in ("metadata_agent", "ovn_metadata_agent", "ovn_agent")
+)
+
+
+def metadata_secret(combined: Combined, releases: Mapping[str, str]) -> list[Inconsistency]:
+    """Nova signs instance metadata requests with the secret neutron's agent proxies with."""
+    copies = _present(
+        [_copy(combined, "nova", NOVA_METADATA)]
+        + [_copy(combined, "neutron", p) for p in NEUTRON_METADATA]
+    )
+    return _agree("metadata-secret", copies, prefer="nova")
+
+
+def _ceph_enabled(combined: Combined, chart: str) -> bool:
+    return _get(combined.get(chart), ("conf", "ceph", "enabled")) is not False
+
+
+def ceph_client(combined: Combined, releases: Mapping[str, str]) -> list[Inconsistency]:
+    """Libvirt's secret, nova's rbd disks and cinder's rbd volumes name one ceph user/UUID."""
+    users: list[_Copy | None] = []
+    uuids: list[_Copy | None] = []
+    for chart in ("libvirt", "nova"):
+        if chart in combined and _ceph_enabled(combined, chart):
+            users.append(_copy(combined, chart, ("conf", "ceph", "cinder", "user")))
+            uuids.append(_copy(combined, chart, ("conf", "ceph", "cinder", "secret_uuid")))
+    if "nova" in combined and _ceph_enabled(combined, "nova"):
+        users.append(_copy(combined, "nova", ("conf", "nova", "libvirt", "rbd_user")))
+        uuids.append(_copy(combined, "nova", ("conf", "nova", "libvirt", "rbd_secret_uuid")))
+    backends = _get(combined.get("cinder"), ("conf", "backends"))
+    if isinstance(backends, Mapping):
+        for name in sorted(backends, key=str):
+            if isinstance(backends[name], Mapping):
+                base = ("conf", "backends", str(name))
+                users.append(_copy(combined, "cinder", (*base, "rbd_user")))
+                uuids.append(_copy(combined, "cinder", (*base, "rbd_secret_uuid")))
+    return _agree("ceph-client", _present(users)) + _agree("ceph-client", _present(uuids))
+
+
+def network_backend(combined: Combined, releases: Mapping[str, str]) -> list[Inconsistency]:
+    """nova, neutron and libvirt pick agents and dependencies by ``network.backend``."""
+    path: Parts = ("network", "backend")
+    copies = _present(_copy(combined, c, path) for c in ("neutron", "nova", "libvirt"))
+    return _agree("network-backend", copies, prefer="neutron")
+
+
+Rule = Callable[[Combined, Mapping[str, str]], list[Inconsistency]]
+
+# rule id -> the rule; ids appear in messages and in `helmdeck check -o json`.
+RULES: dict[str, Rule] = {
+    "keystone-admin": keystone_admin,
+    "db-admin": db_admin,
+    "rabbitmq-admin": rabbitmq_admin,
+    "rabbitmq-statefulset": rabbitmq_statefulset,
+    "cluster-domain": cluster_domain,
+    "public-endpoint": public_endpoints,
+    "metadata-secret": metadata_secret,
+    "ceph-client": ceph_client,
+    "network-backend": network_backend,
+}
+
+
+def check_consistency(
+    combined: Mapping[str, Mapping[str, Any]], *, releases: Mapping[str, str] | None = None
+) -> list[Inconsistency]:
+    """Every disagreement between the charts' combined overrides (keyed by chart name).
+
+    ``releases`` maps chart → release name where it is not the chart name (it decides the
+    rabbitmq StatefulSet name). The result is sorted, so it can be compared before/after.
+    """
+    names = dict(releases or {})
+    found = [i for rule in RULES.values() for i in rule(combined, names)]
+    return sorted(set(found), key=lambda i: (i.rule, i.a, i.b, i.message))

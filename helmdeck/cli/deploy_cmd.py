@@ -1,0 +1,282 @@
+"""``helmdeck render | plan | apply | remove | nodes | export``: rolling the charts out.
+
+These commands work on the local store (the application's releases, the recorded applied
+state) and talk to Helm through ``helmdeck.deploy``; without a cluster, ``render``, ``plan``,
+``apply --dry-run``, ``nodes plan`` and ``export`` still work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+if TYPE_CHECKING:
+    from helmdeck.deploy.apply import Outcome
+    from helmdeck.deploy.plan import Plan, PlanItem
+    from helmdeck.overrides.service import OverrideService
+
+F = TypeVar("F", bound=Callable[..., Any])
+_MARK = {"install": "+", "upgrade": "~", "uninstall": "-", "noop": "="}
+
+
+def app_option(f: F) -> F:
+    decorator: Callable[[F], F] = click.option(
+        "--app", "app_file", type=click.Path(path_type=Path, dir_okay=False),
+        help="Application file (default: the packaged openstack-helm application).",
+    )
+    return decorator(f)
+
+
+@contextmanager
+def _service(app_file: Path | None) -> Iterator[OverrideService]:
+    from helmdeck import config
+    from helmdeck.application import load_application
+    from helmdeck.overrides.service import OverrideService
+    from helmdeck.store import open_store
+
+    app = load_application(app_file) if app_file is not None else None
+    with open_store() as store:
+        yield OverrideService(store, app=app, actor=f"cli:{config.actor()}")
+
+
+# --- render ----------------------------------------------------------------------------------
+
+
+@click.command()
+@click.argument("charts", nargs=-1)
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False),
+              help="Write the manifests to DIR/<chart>/templates/ (files 0600).")
+@click.option("-o", "--output", type=click.Choice(["table", "json"]), default="table",
+              show_default=True, help="Output format of the summary.")
+@app_option
+def render(charts: tuple[str, ...], out: Path | None, output: str, app_file: Path | None) -> None:
+    """Render every enabled chart (or CHART...) with its combined overrides, no cluster needed."""
+    from helmdeck.cli.output import emit, table
+    from helmdeck.deploy.render import render_all, select, write_rendered
+
+    with _service(app_file) as service:
+        desired = select(service.desired_releases(), charts, service.app.names())
+    rendered = render_all(desired)
+    if out is not None:
+        write_rendered(out, rendered)
+    rows = [(r.chart, r.release, r.namespace, r.counts()) for r in rendered]
+    if output == "json":
+        emit([{"chart": c, "release": rel, "namespace": ns, "objects": counts}
+              for c, rel, ns, counts in rows], "json")
+        return
+    table(("chart", "release", "namespace", "objects", "total"),
+          [(c, rel, ns, ", ".join(f"{k} {n}" for k, n in counts.items()), sum(counts.values()))
+           for c, rel, ns, counts in rows])
+    if out is not None:
+        click.echo(f"wrote {len(rendered)} charts under {out}")
+
+
+# --- plan ------------------------------------------------------------------------------------
+
+
+@click.command()
+@click.option("-o", "--output", type=click.Choice(["table", "json"]), default="table",
+              show_default=True, help="Output format.")
+@app_option
+def plan(output: str, app_file: Path | None) -> None:
+    """Show what apply would change, level by level, with a redacted values diff."""
+    from helmdeck.cli.output import emit
+    from helmdeck.deploy.deployer import current_plan
+    from helmdeck.deploy.kube import probe
+
+    ops, note = probe()
+    with _service(app_file) as service:
+        result = current_plan(service, ops=ops, cluster=note)
+    if output == "json":
+        click.echo(note, err=True)
+        emit(result.to_json(), "json")
+        return
+    click.echo(f"cluster: {note}")
+    _print_plan(result)
+
+
+def _print_plan(result: Plan) -> None:
+    changes = result.changes()
+    level = None
+    for item in changes:
+        if item.level != level:
+            level = item.level
+            click.echo(f"\nlevel {level}")
+        click.echo(f"  {_MARK[item.action]} {item.action} {item.release} ({item.namespace}, "
+                   f"chart {item.chart}): {item.reason}")
+        for obj in item.changed_objects:
+            click.echo(f"      {obj}")
+        for kind, name in item.recreate:
+            click.echo(f"      ! {kind}/{name} is deleted before the upgrade (immutable fields "
+                       "changed)")
+        for line in item.diff.splitlines():
+            click.echo(f"      {line}")
+    counts = {a: sum(1 for i in result.items if i.action == a)
+              for a in ("install", "upgrade", "uninstall", "noop")}
+    if not changes:
+        click.echo("no changes: every release is up to date")
+    click.echo(f"\nplan: {counts['install']} to install, {counts['upgrade']} to upgrade, "
+               f"{counts['uninstall']} to uninstall, {counts['noop']} unchanged")
+
+
+# --- apply -----------------------------------------------------------------------------------
+
+
+@click.command()
+@click.option("--dry-run", is_flag=True,
+              help="Go through Helm's client-side dry run (no cluster, nothing recorded).")
+@click.option("--concurrency", type=click.IntRange(min=1), default=4, show_default=True,
+              help="Releases installed at the same time within a level.")
+@app_option
+def apply(dry_run: bool, concurrency: int, app_file: Path | None) -> None:
+    """Apply the plan level by level; a failure stops only what depends on it."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from helmdeck.deploy.apply import execute
+    from helmdeck.deploy.deployer import StoreRecorder, current_plan
+    from helmdeck.deploy.kube import connect
+
+    ops = connect(dry_run=dry_run)
+    with _service(app_file) as service:
+        result = current_plan(service, ops=ops, cluster="dry run" if dry_run else "cluster")
+        changes = result.changes()
+        if not changes:
+            click.echo("no changes: every release is up to date")
+            return
+        console = Console(stderr=True, highlight=False)
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+        with Progress(*columns, console=console) as progress:
+            task = progress.add_task("dry run" if dry_run else "apply", total=len(changes))
+
+            def started(item: PlanItem) -> None:
+                progress.console.print(f"  {item.action} {item.release} ({item.namespace}) ...",
+                                       markup=False)
+
+            def done(o: Outcome) -> None:
+                progress.advance(task)
+                progress.console.print(f"{o.status:>7} {o.item.release} ({o.item.namespace}): "
+                                       f"{o.detail}", markup=False)
+
+            outcomes = execute(result, ops, concurrency=concurrency, on_start=started,
+                               on_done=done,
+                               recorder=None if dry_run else StoreRecorder(service.store))
+    tally = {s: sum(1 for o in outcomes if o.status == s) for s in ("ok", "failed", "skipped")}
+    suffix = " (dry run: nothing recorded)" if dry_run else ""
+    click.echo(f"applied {tally['ok']}, failed {tally['failed']}, skipped {tally['skipped']}"
+               f"{suffix}")
+    if tally["failed"] or tally["skipped"]:
+        raise click.exceptions.Exit(1)
+
+
+# --- remove ----------------------------------------------------------------------------------
+
+
+@click.command()
+@click.argument("chart")
+@click.option("--cascade", is_flag=True, help="Remove the charts that depend on it first.")
+@click.option("--dry-run", is_flag=True, help="Say what would be removed; change nothing.")
+@app_option
+def remove(chart: str, cascade: bool, dry_run: bool, app_file: Path | None) -> None:
+    """Uninstall CHART and disable it; refused while an enabled chart depends on it."""
+    from helmdeck.deploy.apply import removal_order
+    from helmdeck.deploy.apply import remove as remove_releases
+    from helmdeck.deploy.kube import connect
+    from helmdeck.store.repo import forget_release, set_chart_enabled
+
+    with _service(app_file) as service:
+        service.app.chart(chart)
+        infos = {c.name: c for c in service.list_charts()}
+        releases = {c.name: (c.release, infos[c.name].namespaces[0]) for c in service.app.charts}
+        enabled = {name for name, info in infos.items() if info.enabled}
+        removal_order(service.app, chart, enabled=enabled, cascade=cascade)
+        ops = connect(dry_run=dry_run)
+
+        def removed(name: str) -> None:
+            release, namespace = releases[name]
+            click.echo(f"{'would remove' if dry_run else 'removed'} {release} ({namespace})")
+            if dry_run:
+                return
+            with service.store.transaction() as s:
+                forget_release(s, release, namespace)
+                set_chart_enabled(s, name, namespace, False)
+
+        remove_releases(service.app, chart, enabled=enabled, releases=releases,
+                        cascade=cascade, ops=ops, on_removed=removed)
+
+
+# --- nodes -----------------------------------------------------------------------------------
+
+
+@click.group()
+def nodes() -> None:
+    """Node labels and taints from the site inventory."""
+
+
+def _site() -> Any:
+    from helmdeck.errors import NotFoundError
+    from helmdeck.store import open_store
+    from helmdeck.store.repo import load_site
+
+    with open_store() as store, store.transaction() as s:
+        site = load_site(s)
+    if site is None:
+        raise NotFoundError("site: none imported yet; run helmdeck site import FILE")
+    return site
+
+
+@nodes.command("plan")
+def nodes_plan() -> None:
+    """Print the kubectl commands that label and taint the nodes."""
+    from helmdeck.deploy.nodes import desired_nodes, kubectl_commands
+
+    for line in kubectl_commands(desired_nodes(_site())):
+        click.echo(line)
+
+
+@nodes.command("apply")
+def nodes_apply() -> None:
+    """Label and taint the nodes through the Kubernetes API (kubeconfig as kubectl finds it)."""
+    from helmdeck.deploy.kube import connection_errors, kube_client
+    from helmdeck.deploy.nodes import apply_nodes, desired_nodes
+    from helmdeck.deploy.ops import ClusterError
+
+    wanted = desired_nodes(_site())
+    client = kube_client()
+    try:
+        changed = apply_nodes(wanted, client)
+    except connection_errors() as exc:
+        raise ClusterError(f"Kubernetes API unreachable: {' '.join(str(exc).split())}") from None
+    for line in changed or ["every node already has its labels and taints"]:
+        click.echo(line)
+
+
+# --- export ----------------------------------------------------------------------------------
+
+
+@click.command()
+@click.option("--format", "fmt", type=click.Choice(["fluxcd", "argocd", "helmfile", "armada"]),
+              required=True, help="GitOps engine to export for.")
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), required=True,
+              help="Directory to write into (created; files 0600).")
+@click.option("--reveal", is_flag=True,
+              help="Write the real secret values (recorded in the audit log).")
+@app_option
+def export(fmt: str, out: Path, reveal: bool, app_file: Path | None) -> None:
+    """Write the whole application (releases, order, values) for Flux, Argo CD, helmfile or
+    Armada."""
+    from helmdeck.deploy.export import export_files, write_export
+
+    with _service(app_file) as service:
+        desired = service.desired_releases()
+        if reveal:
+            for d in desired:
+                service.audit_reveal(d.chart, d.namespace)
+        files = export_files(desired, fmt, levels=service.app.levels(),
+                             app_name=service.app.name, reveal=reveal)
+    for path in write_export(out, files):
+        click.echo(str(path))

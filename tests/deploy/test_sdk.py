@@ -1,0 +1,86 @@
+"""The Helm adapter against the real SDK: client-side dry-run apply, render, chart pulls."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from deploy_env import make_site
+
+from helmdeck.deploy import charts as chart_sources
+from helmdeck.deploy.apply import execute
+from helmdeck.deploy.deployer import StoreRecorder, current_plan
+from helmdeck.deploy.helm import HelmReleases
+from helmdeck.deploy.render import render_all
+from helmdeck.overrides.service import OverrideService
+from helmdeck.store.repo import release_states
+
+
+def test_dry_run_apply_goes_through_helm_without_a_cluster(service: OverrideService) -> None:
+    plan = current_plan(service)
+    ops = HelmReleases(dry_run=True)
+    assert ops.revisions() is None
+    outcomes = execute(plan, ops, recorder=None, concurrency=3)
+    assert [(o.item.chart, o.status) for o in outcomes] == [
+        ("cache", "ok"), ("db", "ok"), ("api", "ok"), ("tool", "ok"), ("web", "ok"),
+    ]
+    assert all(o.revision == 1 for o in outcomes)
+    with service.store.transaction() as s:
+        assert release_states(s) == {}  # a dry run records nothing
+
+
+def test_dry_run_reports_a_broken_chart_as_a_failed_release(
+    service: OverrideService, tmp_path: Path
+) -> None:
+    (item,) = [i for i in current_plan(service).items if i.chart == "web"]
+    assert item.desired is not None
+    broken = tmp_path / "web"
+    broken.mkdir()
+    (broken / "Chart.yaml").write_text("apiVersion: v2\nname: web\nversion: 0.1.0\n")
+    (broken / "templates").mkdir()
+    (broken / "templates" / "cm.yaml").write_text('{{ fail "broken on purpose" }}\n')
+    bad = replace(item, desired=replace(item.desired, chart_dir=broken))
+    plan = type(current_plan(service))((bad,), "")
+    (outcome,) = execute(plan, HelmReleases(dry_run=True), recorder=StoreRecorder(service.store))
+    assert outcome.status == "failed"
+    assert outcome.detail.startswith("web (openstack): ") and "broken on purpose" in outcome.detail
+    with service.store.transaction() as s:
+        assert release_states(s)[("web", "openstack")].status == "failed"
+
+
+def test_parallel_render_equals_sequential_render(service: OverrideService) -> None:
+    desired = service.desired_releases()
+    parallel = render_all(desired, workers=4)
+    sequential = render_all(desired, workers=1)
+    assert [r.files() for r in parallel] == [r.files() for r in sequential]
+    assert [r.chart for r in parallel] == [d.chart for d in desired]
+    api = next(r for r in parallel if r.chart == "api")
+    assert api.counts() == {"ConfigMap": 1, "Deployment": 1, "Job": 2}
+
+
+def test_remote_chart_source_is_pulled_once_into_the_home(
+    helmdeck_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pulls: list[tuple[str, str | None, str | None]] = []
+
+    def fake_pull(chart: str, *, dest: Path, repo_url: str | None = None,
+                  oci: str | None = None) -> Path:
+        pulls.append((chart, repo_url, oci))
+        (dest / chart).mkdir(parents=True)
+        (dest / chart / "Chart.yaml").write_text(f"name: {chart}\nversion: 1.0.0\n")
+        return dest / chart
+
+    monkeypatch.setattr("helmdeck.deploy.helm.pull_chart", fake_pull)
+    site = make_site(charts={"source": {"oci": "oci://registry.example.com/osh"}})
+    first = chart_sources.resolve_chart_dir(site, "keystone")
+    again = chart_sources.resolve_chart_dir(site, "keystone")
+    assert first == again and (first / "Chart.yaml").is_file()
+    assert first.is_relative_to(helmdeck_home / "charts")
+    assert pulls == [("keystone", None, "oci://registry.example.com/osh")]
+
+
+def test_local_chart_source_is_used_in_place() -> None:
+    from deploy_env import CHARTS
+
+    assert chart_sources.resolve_chart_dir(make_site(), "api") == CHARTS / "api"
