@@ -9,12 +9,14 @@ error leaves as ``{"detail": "<one line>"}``: operator mistakes with their own s
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, cast
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
 
 from helmdeck.api.auth import TokenVerifier
 from helmdeck.api.middleware import MAX_BODY_BYTES, BodyLimitMiddleware, CrashGuardMiddleware
@@ -37,6 +39,8 @@ def create_app(
         summary="StarlingX-compatible helm override management for openstack-helm",
         version=_version(),
     )
+    if store.dialect == "sqlite":
+        store = cast(Store, SerialStore(store))
     app.state.store = store
     app.state.tokens = TokenVerifier(store)
     app.state.services = services or default_services(store)
@@ -47,6 +51,29 @@ def create_app(
     app.add_middleware(BodyLimitMiddleware, limit=max_body)
     app.add_middleware(CrashGuardMiddleware)
     return app
+
+
+class SerialStore:
+    """A store whose transactions this process runs one at a time (for SQLite).
+
+    SQLite lets one writer in at a time, and helmdeck begins every transaction with
+    ``BEGIN IMMEDIATE``; threads that find the lock taken sleep in SQLite's busy handler with
+    growing back-off, so under load some wait seconds while the lock sits free. Queueing them
+    on a lock here hands the database over the moment it is released; other processes still
+    meet the busy timeout as before.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._lock = threading.RLock()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        with self._lock, self._store.transaction() as session:
+            yield session
 
 
 def default_services(store: Store) -> ServiceFactory:

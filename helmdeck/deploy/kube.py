@@ -49,12 +49,12 @@ def _in_cluster() -> bool:
 
 def kube_client() -> Any:
     """A lightkube client for the configured cluster; ClusterError when there is none."""
-    from lightkube import Client, KubeConfig
-    from lightkube.core.exceptions import ConfigError
-
     path = kubeconfig_path()
     if path is None and not _in_cluster():
         raise ClusterError(NO_CLUSTER)
+    from lightkube import Client, KubeConfig
+    from lightkube.core.exceptions import ConfigError
+
     try:
         config = KubeConfig.from_file(path) if path else KubeConfig.from_service_account()
         return Client(config=config, field_manager="helmdeck")

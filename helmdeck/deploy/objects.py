@@ -8,15 +8,15 @@ hold secrets): only a hash of each object is stored.
 from __future__ import annotations
 
 import hashlib
-import json
+import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import yaml
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_SEPARATOR = re.compile(r"^---[ \t]*$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -33,23 +33,43 @@ class RenderedObject:
 def parse_objects(manifests: Mapping[str, str], namespace: str) -> list[RenderedObject]:
     """Every object of a render, sorted by key; NOTES.txt and empty documents are skipped.
 
-    Helm hooks are marked because Helm itself deletes and re-creates them on each upgrade, so
-    they never need helmdeck's delete-before-upgrade for immutable fields.
+    Only each document's ``kind`` and ``metadata`` are parsed as YAML; the digest is taken
+    over the document's text, which Helm renders identically for identical inputs. Parsing
+    whole manifests costs as much as rendering them. Helm hooks are marked because Helm
+    deletes and re-creates them on each upgrade itself, so they never need helmdeck's
+    delete-before-upgrade for immutable fields.
     """
     found: dict[str, RenderedObject] = {}
     for path in sorted(manifests):
         if path.endswith("NOTES.txt"):
             continue
-        for doc in yaml.load_all(manifests[path], Loader=_Loader):
-            if not isinstance(doc, dict) or "kind" not in doc:
+        for doc in _SEPARATOR.split(manifests[path]):
+            head = yaml.load(_header(doc), Loader=_Loader)
+            if not isinstance(head, dict) or "kind" not in head:
                 continue
-            meta = doc.get("metadata") or {}
-            kind, name = str(doc["kind"]), str(meta.get("name", ""))
+            meta = head.get("metadata") or {}
+            kind, name = str(head["kind"]), str(meta.get("name", ""))
             ns = meta.get("namespace")
             key = f"{kind}/{name}" if ns in (None, namespace) else f"{kind}/{ns}/{name}"
             hook = "helm.sh/hook" in (meta.get("annotations") or {})
-            found[key] = RenderedObject(kind, name, key, hook, _digest(doc))
+            digest = hashlib.sha256(doc.strip().encode()).hexdigest()
+            found[key] = RenderedObject(kind, name, key, hook, digest)
     return [found[k] for k in sorted(found)]
+
+
+def _header(doc: str) -> str:
+    """The document's top-level ``kind`` and ``metadata`` entries, with their indented lines."""
+    out: list[str] = []
+    keep = False
+    for line in doc.splitlines():
+        if not line or line[0] in " \t#-":
+            if keep:
+                out.append(line)
+            continue
+        keep = line.startswith(("kind:", "metadata:"))
+        if keep:
+            out.append(line)
+    return "\n".join(out)
 
 
 def digests(objects: list[RenderedObject]) -> dict[str, str]:
@@ -59,8 +79,3 @@ def digests(objects: list[RenderedObject]) -> dict[str, str]:
 def kind_counts(objects: list[RenderedObject]) -> dict[str, int]:
     """Objects per kind, in kind order, for the one-line summary of a render."""
     return dict(sorted(Counter(o.kind for o in objects).items()))
-
-
-def _digest(doc: Any) -> str:
-    text = json.dumps(doc, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode()).hexdigest()

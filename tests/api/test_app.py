@@ -249,3 +249,31 @@ def test_user_error_detail_is_one_line(deployment: Deployment) -> None:
         with TestClient(app) as client:
             r = client.get("/v1/helm_charts", headers=auth(deployment.reader))
     assert r.status_code == 400 and r.json() == {"detail": "first line second line"}
+
+
+def test_sqlite_transactions_queue_in_process(deployment: Deployment) -> None:
+    """Threads wait on the server's lock, not in SQLite's sleeping busy handler."""
+    import threading
+
+    from helmdeck.api.app import SerialStore
+
+    with open_store(deployment.url) as store:
+        serial = create_app(store).state.store
+        assert isinstance(serial, SerialStore)
+        inside, release = threading.Event(), threading.Event()
+
+        def hold() -> None:
+            with serial.transaction():
+                inside.set()
+                release.wait()
+
+        holder = threading.Thread(target=hold)
+        holder.start()
+        inside.wait()
+        taken_by_other = not serial._lock.acquire(blocking=False)
+        release.set()
+        holder.join()
+        with serial.transaction():
+            reentrant = serial._lock.acquire(blocking=False)
+            serial._lock.release()
+    assert taken_by_other and reentrant

@@ -84,3 +84,31 @@ def test_local_chart_source_is_used_in_place() -> None:
     from deploy_env import CHARTS
 
     assert chart_sources.resolve_chart_dir(make_site(), "api") == CHARTS / "api"
+
+
+KUBECONFIG = """\
+apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
+users: [{name: u, user: {token: abc}}]
+contexts: [{name: x, context: {cluster: c, user: u}}]
+current-context: x
+"""
+
+
+def test_unreachable_cluster_is_one_line_and_plan_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from helmdeck.deploy.kube import connect, probe
+    from helmdeck.deploy.ops import ClusterError
+
+    config = tmp_path / "kubeconfig"
+    config.write_text(KUBECONFIG)
+    monkeypatch.setenv("KUBECONFIG", str(config))
+    with pytest.raises(ClusterError) as exc:
+        connect(dry_run=False)
+    assert "Kubernetes cluster unreachable" in str(exc.value)
+    assert "use --dry-run" in str(exc.value) and "\n" not in str(exc.value)
+    ops, note = probe()
+    assert ops is None and note.startswith("no cluster reachable (")
+    assert note.endswith("compared with the recorded state only")

@@ -1,0 +1,1 @@
+"""The service catalog the charts register, computed with helm-toolkit's endpoint rules."""

@@ -1,0 +1,165 @@
+"""``helmdeck render | plan | apply | remove | nodes | export`` end to end on the tiny charts."""
+
+from __future__ import annotations
+
+import json
+import stat
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+from deploy_env import make_site
+from deploy_fakes import MemoryReleases
+
+from helmdeck.cli.main import main
+from helmdeck.store import open_store, repo
+
+APP_FILE = str(Path(__file__).resolve().parent / "app.yaml")
+Run = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture
+def run(helmdeck_home: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> Run:
+    monkeypatch.delenv("KUBECONFIG", raising=False)
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    monkeypatch.setenv("HOME", str(helmdeck_home.parent))  # no ~/.kube/config
+    with open_store() as store, store.transaction() as s:
+        repo.save_site(s, make_site())
+
+    def invoke(*argv: str) -> tuple[int, str, str]:
+        with pytest.raises(SystemExit) as exc:
+            main(list(argv))
+        out, err = capsys.readouterr()
+        return int(exc.value.code or 0), out, err
+
+    return invoke
+
+
+def test_render_twice_gives_identical_private_files(run: Run, tmp_path: Path) -> None:
+    rc, out, _ = run("render", "--app", APP_FILE, "--out", str(tmp_path / "a"))
+    assert rc == 0 and "ConfigMap 1, Deployment 1, Job 2" in out
+    (tmp_path / "a" / "api" / "templates" / "stale.yaml").write_text("old")
+    run("render", "--app", APP_FILE, "--out", str(tmp_path / "b"))
+    run("render", "--app", APP_FILE, "--out", str(tmp_path / "a"))
+    files_a = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*.yaml"))
+    files_b = sorted(p.relative_to(tmp_path / "b") for p in (tmp_path / "b").rglob("*.yaml"))
+    assert files_a == files_b and len(files_a) == 8  # the stale file is gone
+    for rel in files_a:
+        a, b = tmp_path / "a" / rel, tmp_path / "b" / rel
+        assert a.read_bytes() == b.read_bytes()
+        assert stat.S_IMODE(a.stat().st_mode) == 0o600
+    secret = (tmp_path / "a" / "db" / "templates" / "statefulset.yaml").read_text()
+    assert secret.startswith("---\n# Source: db/templates/statefulset.yaml\n")
+
+
+def test_render_named_charts_and_refuses_unknown(run: Run) -> None:
+    rc, out, _ = run("render", "--app", APP_FILE, "-o", "json", "web", "db")
+    assert rc == 0
+    assert [(r["chart"], r["objects"]) for r in json.loads(out)] == [
+        ("web", {"ConfigMap": 1}), ("db", {"Secret": 1, "StatefulSet": 1}),
+    ]
+    rc, _, err = run("render", "--app", APP_FILE, "nope")
+    assert rc == 2 and "chart nope: is not part of the application" in err
+
+
+def test_plan_json_lists_every_release_and_says_no_cluster(run: Run) -> None:
+    rc, out, err = run("plan", "--app", APP_FILE, "-o", "json")
+    assert rc == 0
+    doc = json.loads(out)
+    assert [(r["release"], r["chart"], r["namespace"], r["level"], r["action"]) for r in doc] == [
+        ("cache", "cache", "openstack", 0, "install"),
+        ("db", "db", "openstack", 0, "install"),
+        ("api", "api", "openstack", 1, "install"),
+        ("tool-rel", "tool", "tools", 1, "install"),
+        ("web", "web", "openstack", 2, "install"),
+    ]
+    assert "Secret/db-admin (added)" in doc[1]["changed_objects"]
+    assert "no cluster reachable" in err
+
+
+def test_apply_dry_run_then_real_apply_needs_a_cluster(run: Run) -> None:
+    rc, out, err = run("apply", "--app", APP_FILE, "--dry-run", "--concurrency", "2")
+    assert rc == 0 and "applied 5, failed 0, skipped 0 (dry run: nothing recorded)" in out
+    assert "ok web (openstack): installed, revision 1" in err
+    rc, _, err = run("apply", "--app", APP_FILE)
+    assert rc == 2
+    assert err.count("\n") == 1 and "no Kubernetes cluster configured" in err
+
+
+def test_apply_records_and_plan_then_shows_nothing(
+    run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ops = MemoryReleases(fail={"api"})
+    monkeypatch.setattr("helmdeck.deploy.kube.connect", lambda dry_run: ops)
+    rc, out, _ = run("apply", "--app", APP_FILE)
+    assert rc == 1 and "applied 3, failed 1, skipped 1" in out
+    rc, out, _ = run("plan", "--app", APP_FILE)
+    assert "+ install api (openstack, chart api): last install failed" in out
+    assert "plan: 2 to install, 0 to upgrade, 0 to uninstall, 3 unchanged" in out
+    ops.fail.clear()
+    rc, out, _ = run("apply", "--app", APP_FILE)
+    assert rc == 0 and "applied 2, failed 0, skipped 0" in out
+    rc, out, _ = run("plan", "--app", APP_FILE)
+    assert "no changes: every release is up to date" in out
+
+
+def test_remove_guard_and_cascade(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    ops = MemoryReleases()
+    monkeypatch.setattr("helmdeck.deploy.kube.connect", lambda dry_run: ops)
+    run("apply", "--app", APP_FILE)
+    rc, _, err = run("remove", "--app", APP_FILE, "api")
+    assert rc == 2 and "api: enabled charts depend on it: web;" in err
+    rc, out, _ = run("remove", "--app", APP_FILE, "api", "--cascade")
+    assert rc == 0 and out.splitlines() == ["removed web (openstack)", "removed api (openstack)"]
+    assert ops.of("uninstall") == [("uninstall", "web"), ("uninstall", "api")]
+    rc, out, _ = run("plan", "--app", APP_FILE, "-o", "json")
+    actions = {r["chart"]: (r["action"], r["reason"]) for r in json.loads(out)}
+    assert actions["api"] == ("noop", "disabled") and actions["web"] == ("noop", "disabled")
+
+
+def test_nodes_plan_prints_kubectl(run: Run) -> None:
+    rc, out, _ = run("nodes", "plan")
+    assert rc == 0
+    assert out.splitlines() == [
+        "kubectl label node ctl-0 openstack-control-plane=enabled openvswitch=enabled "
+        "topology.kubernetes.io/zone=az1 --overwrite",
+        "kubectl label node cmp-0 hardware=gpu openstack-compute-node=enabled "
+        "openvswitch=enabled topology.kubernetes.io/zone=az2 --overwrite",
+        "kubectl taint node cmp-0 species=gpu:NoSchedule --overwrite",
+        "kubectl label node net-0 l3-agent=enabled openstack-compute-node=enabled "
+        "openstack-network-node=enabled openvswitch=enabled --overwrite",
+    ]
+    rc, _, err = run("nodes", "apply")
+    assert rc == 2 and "no Kubernetes cluster configured" in err
+
+
+@pytest.mark.parametrize("fmt", ["fluxcd", "argocd", "helmfile", "armada"])
+def test_export_writes_the_whole_application(run: Run, tmp_path: Path, fmt: str) -> None:
+    rc, out, _ = run("export", "--app", APP_FILE, "--format", fmt, "--out", str(tmp_path / "x"))
+    assert rc == 0
+    files = {p.name: p for p in (tmp_path / "x").iterdir()}
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in files.values())
+    docs = [d for p in files.values() for d in yaml.safe_load_all(p.read_text()) if d]
+    if fmt == "helmfile":
+        (doc,) = docs
+        needs = {r["name"]: r.get("needs") for r in doc["releases"]}
+        assert needs["web"] == ["openstack/api"] and needs["tool-rel"] == ["openstack/db"]
+    elif fmt == "fluxcd":
+        helm_releases = {d["metadata"]["name"]: d for d in docs if d["kind"] == "HelmRelease"}
+        assert helm_releases["api"]["spec"]["dependsOn"] == [
+            {"name": "db", "namespace": "openstack"}, {"name": "cache", "namespace": "openstack"}
+        ]
+        assert "kustomization.yaml" in files
+    elif fmt == "armada":
+        groups = [d for d in docs if d.get("schema") == "armada/ChartGroup/v1"]
+        assert [g["data"]["chart_group"] for g in groups] == [
+            ["cache", "db"], ["api", "tool-rel"], ["web"]
+        ]
+    else:
+        assert {d["metadata"]["name"] for d in docs if d.get("kind") == "Application"} == {
+            "db", "cache", "api", "web", "tool-rel"
+        }
+    assert len(out.splitlines()) == len(files)
+

@@ -1,0 +1,145 @@
+"""Node labelling up to the API client, export redaction, object digests, and the apply engine
+on random dependency graphs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from deploy_env import make_site
+from deploy_fakes import MemoryReleases
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from lightkube.core.exceptions import ApiError
+from lightkube.models.core_v1 import NodeSpec as K8sNodeSpec
+from lightkube.models.core_v1 import Taint as K8sTaint
+from lightkube.models.meta_v1 import ObjectMeta, Status
+from lightkube.resources.core_v1 import Node
+
+from helmdeck.application import AppChart, Application
+from helmdeck.deploy.apply import execute
+from helmdeck.deploy.export import export_files
+from helmdeck.deploy.nodes import apply_nodes, desired_nodes
+from helmdeck.deploy.objects import parse_objects
+from helmdeck.deploy.plan import make_plan
+from helmdeck.errors import UserError
+from helmdeck.overrides.service import DesiredRelease
+
+
+class FakeNodeClient:
+    """The two lightkube calls nodes apply makes, against a dict of nodes."""
+
+    def __init__(self, nodes: dict[str, Node]) -> None:
+        self.nodes = nodes
+        self.patches: list[tuple[str, dict[str, Any]]] = []
+
+    def get(self, res: type, name: str) -> Node:
+        assert res is Node
+        if name not in self.nodes:
+            raise ApiError(status=Status(code=404, message="not found"))
+        return self.nodes[name]
+
+    def patch(self, res: type, name: str, obj: dict[str, Any]) -> None:
+        self.patches.append((name, obj))
+
+
+def _node(name: str, labels: dict[str, str], taints: list[K8sTaint] | None = None) -> Node:
+    return Node(metadata=ObjectMeta(name=name, labels=labels), spec=K8sNodeSpec(taints=taints))
+
+
+def test_nodes_apply_patches_only_what_differs_and_keeps_foreign_taints() -> None:
+    wanted = desired_nodes(make_site())
+    client = FakeNodeClient({
+        "ctl-0": _node("ctl-0", dict(wanted[0].labels)),
+        "cmp-0": _node("cmp-0", {"kubernetes.io/hostname": "cmp-0", "hardware": "cpu"}, [
+            K8sTaint(key="node.kubernetes.io/unschedulable", effect="NoSchedule"),
+            K8sTaint(key="species", value="old", effect="NoSchedule"),
+        ]),
+        "net-0": _node("net-0", {}),
+    })
+    lines = apply_nodes(wanted, client)
+    assert [name for name, _ in client.patches] == ["cmp-0", "net-0"]
+    cmp_patch = client.patches[0][1]
+    assert cmp_patch["metadata"]["labels"] == {
+        "hardware": "gpu", "openstack-compute-node": "enabled", "openvswitch": "enabled",
+        "topology.kubernetes.io/zone": "az2",
+    }
+    assert cmp_patch["spec"]["taints"] == [
+        {"effect": "NoSchedule", "key": "node.kubernetes.io/unschedulable"},
+        {"key": "species", "effect": "NoSchedule", "value": "gpu"},
+    ]
+    assert "spec" not in client.patches[1][1]
+    assert lines == ["cmp-0: set 4 labels and taints", "net-0: set 4 labels"]
+
+
+def test_nodes_apply_refuses_a_host_missing_from_the_cluster_before_changing_any() -> None:
+    client = FakeNodeClient({"ctl-0": _node("ctl-0", {})})
+    with pytest.raises(UserError, match="node cmp-0 is not in the cluster"):
+        apply_nodes(desired_nodes(make_site()), client)
+    assert client.patches == []
+
+
+def _desired(chart: str, values: dict[str, Any], deps: tuple[str, ...] = ()) -> DesiredRelease:
+    return DesiredRelease(chart=chart, release=chart, namespace="openstack",
+                          chart_dir=Path("/charts") / chart, chart_version="1.0.0",
+                          values=values, values_hash=f"h-{chart}", depends_on=deps)
+
+
+SECRET = {"endpoints": {"identity": {"auth": {"admin": {"password": "s3cr3t"}}}}}
+
+
+@pytest.mark.parametrize("fmt", ["fluxcd", "argocd", "helmfile", "armada"])
+def test_export_redacts_unless_revealed(fmt: str) -> None:
+    desired = [_desired("keystone", SECRET)]
+    hidden = "".join(export_files(desired, fmt, levels=[["keystone"]], app_name="osh",
+                                  reveal=False).values())
+    shown = "".join(export_files(desired, fmt, levels=[["keystone"]], app_name="osh",
+                                 reveal=True).values())
+    assert "s3cr3t" not in hidden and "<redacted>" in hidden
+    assert "s3cr3t" in shown
+
+
+def test_objects_are_keyed_by_kind_and_name_with_hooks_marked() -> None:
+    manifests = {
+        "c/templates/a.yaml": "kind: Job\nmetadata:\n  name: j\n  annotations:\n"
+                              "    helm.sh/hook: post-install\n---\n# empty\n",
+        "c/templates/b.yaml": "kind: Role\nmetadata: {name: r, namespace: other}\n",
+        "c/templates/NOTES.txt": "kind: not yaml: [",
+    }
+    objs = parse_objects(manifests, "openstack")
+    assert [(o.key, o.hook) for o in objs] == [("Job/j", True), ("Role/other/r", False)]
+
+
+@st.composite
+def graphs(draw: st.DrawFn) -> tuple[Application, set[str]]:
+    n = draw(st.integers(min_value=1, max_value=8))
+    charts = []
+    for i in range(n):
+        deps = draw(st.sets(st.integers(min_value=0, max_value=i - 1), max_size=3)) if i else set()
+        charts.append(AppChart(f"c{i}", f"c{i}", depends_on=tuple(f"c{d}" for d in sorted(deps))))
+    failing = draw(st.sets(st.sampled_from([c.name for c in charts]), max_size=2))
+    return Application("g", tuple(charts)), failing
+
+
+@settings(max_examples=40, deadline=None)
+@given(graphs(), st.integers(min_value=1, max_value=4))
+def test_failures_stop_exactly_their_transitive_dependents(
+    case: tuple[Application, set[str]], concurrency: int
+) -> None:
+    app, failing = case
+    desired = [_desired(c.name, {}, c.depends_on) for c in app.charts]
+    plan = make_plan(app, desired, {}, render=lambda d: {}, namespace="openstack")
+    ops = MemoryReleases(fail=set(failing))
+    outcomes = {o.item.chart: o.status for o in execute(plan, ops, concurrency=concurrency)}
+    doomed: set[str] = set().union(*(app.dependents(f) for f in failing))
+    assert {c for c, s in outcomes.items() if s == "failed"} == failing - doomed
+    assert {c for c, s in outcomes.items() if s == "skipped"} == doomed
+    assert {c for c, s in outcomes.items() if s == "ok"} == set(app.names()) - failing - doomed
+    finished = [c[1] for c in ops.calls if c[0] == "done"]
+    started = [c[1] for c in ops.calls if c[0] == "start"]
+    for chart in app.charts:
+        if chart.name in started:
+            for dep in chart.depends_on:
+                assert dep in finished
+                assert ops.calls.index(("done", dep)) < ops.calls.index(("start", chart.name))
