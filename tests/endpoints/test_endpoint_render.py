@@ -116,6 +116,9 @@ def case_batches(draw: st.DrawFn) -> dict[str, Case]:
                                        "auth", "hostport", "transport", "svcns", "name"]))
         endpoint = draw(st.sampled_from(["admin", "internal", "public"]))
         suffix = draw(st.sampled_from(["cluster.local", "k8s.example"]))
+        if helper == "svcns":  # this helper fails to render on the {host: ...} form
+            ep["hosts"] = {k: h["host"] if isinstance(h, dict) else h
+                           for k, h in ep["hosts"].items()}
         batch[f"gen{i:02d}"] = Case(helper, "t", endpoint, "svc", "api",
                                     {"cluster_domain_suffix": suffix, "t": ep})
     return batch
@@ -129,3 +132,29 @@ def test_generated_endpoint_maps_match_the_render(toolkit: tuple[str, Path],
     name, chart = toolkit
     cases = _supported(name, batch)
     assert render(chart, name, cases) == {n: expect(c) for n, c in cases.items()}
+
+
+BROKEN = {
+    "no-type": lambda e: e.pop("identity"),
+    "no-override": lambda e: e["identity"].pop("host_fqdn_override"),
+    "no-scheme": lambda e: e["identity"].pop("scheme"),
+    "no-path": lambda e: e["identity"].pop("path"),
+    "no-port": lambda e: e["identity"]["port"].pop("api"),
+}
+
+
+@pytest.mark.parametrize("broken", sorted(BROKEN))
+def test_helm_toolkit_fails_where_helmdeck_raises(toolkit: tuple[str, Path], broken: str) -> None:
+    from helmdeck.deploy.helm import RenderError
+    from helmdeck.endpoints.lookup import EndpointError
+
+    name, chart = toolkit
+    if name != "helm-toolkit":
+        pytest.skip("error behaviour is helm-toolkit's; the example toolkit may differ")
+    endpoints = _eps(identity=IDENTITY)
+    BROKEN[broken](endpoints)
+    case = Case("uri", "identity", "public", "", "api", endpoints)
+    with pytest.raises(EndpointError):
+        expect(case)
+    with pytest.raises(RenderError):
+        render(chart, name, {"c": case})

@@ -1,0 +1,40 @@
+"""``helmdeck endpoints``: the keystone catalog the enabled charts will register."""
+
+from __future__ import annotations
+
+import click
+
+from helmdeck.cli.output import emit, table
+
+INTERFACES = ("admin", "internal", "public")
+
+
+@click.command("endpoints")
+@click.option("--chart", metavar="CHART", help="Only the services this chart registers.")
+@click.option("--interface", type=click.Choice(INTERFACES), help="Only this interface.")
+@click.option("-o", "--output", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True, help="Output format.")
+def endpoints(chart: str | None, interface: str | None, fmt: str) -> None:
+    """Service type, name, interface and URL of every catalog entry, computed with
+    helm-toolkit's endpoint rules from each chart's effective values."""
+    from helmdeck.cli.context import get_service
+    from helmdeck.endpoints.catalog import catalog
+    from helmdeck.errors import NotFoundError
+
+    service = get_service()
+    charts = [c for c in service.list_charts() if c.enabled and c.namespaces]
+    if chart is not None:
+        charts = [c for c in charts if c.name == chart]
+        if not charts:
+            raise NotFoundError(
+                f"--chart {chart}: not an enabled chart; see `helmdeck helm-override-list`"
+            )
+    values = {c.name: (c.namespaces[0], service.effective(c.name, c.namespaces[0]))
+              for c in charts}
+    entries = catalog(values, (interface,) if interface else INTERFACES)
+    if fmt == "json":
+        emit([e.as_dict() for e in entries], "json")
+        return
+    table(("Chart", "Region", "Service Type", "Service Name", "Interface", "URL"),
+          [(e.chart, e.region, e.service_type, e.service_name, e.interface, e.url)
+           for e in entries])
