@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from probe_cases import (
     EXAMPLE_TOOLKIT,
     OSH_TOOLKIT,
@@ -96,7 +95,8 @@ def _supported(toolkit: str, cases: dict[str, Case]) -> dict[str, Case]:
     spec = TOOLKITS[toolkit]
     return {
         n: c for n, c in cases.items()
-        if c.helper in spec and (toolkit == "helm-toolkit" or "cluster_domain_suffix" in c.endpoints)
+        if c.helper in spec
+        and (toolkit == "helm-toolkit" or "cluster_domain_suffix" in c.endpoints)
     }
 
 

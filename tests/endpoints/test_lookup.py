@@ -186,7 +186,8 @@ def test_service_name_with_namespace() -> None:
     ("mutate", "key"),
     [
         (lambda e: e.pop("identity"), "endpoints.identity"),
-        (lambda e: e["identity"].pop("host_fqdn_override"), "endpoints.identity.host_fqdn_override"),
+        (lambda e: e["identity"].pop("host_fqdn_override"),
+         "endpoints.identity.host_fqdn_override"),
         (lambda e: e["identity"].pop("scheme"), "endpoints.identity.scheme"),
         (lambda e: e["identity"].pop("path"), "endpoints.identity.path"),
         (lambda e: e["identity"]["port"].pop("api"), "endpoints.identity.port.api"),

@@ -1,0 +1,66 @@
+"""``helmdeck patches build|attach``: ship hot-fix diffs to a chart's pods as a ConfigMap."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.group("patches")
+def patches() -> None:
+    """Build a ConfigMap of hot-fix diffs and mount it into a chart's pods."""
+
+
+@patches.command("build")
+@click.argument("directory", type=click.Path(path_type=Path))
+@click.option("--chart", required=True, metavar="CHART", help="Chart the diffs are for.")
+@click.option("--against", type=click.Path(path_type=Path), metavar="TREE",
+              help="Also check that each diff applies to TREE (patch --dry-run -p1).")
+@click.option("-o", "--output", "output", type=click.Path(path_type=Path), metavar="FILE",
+              help="Write the manifest to FILE instead of stdout.")
+def build(directory: Path, chart: str, against: Path | None, output: Path | None) -> None:
+    """Validate every *.patch/*.diff in DIRECTORY and print the `<chart>-patches` ConfigMap."""
+    from helmdeck.errors import UserError
+    from helmdeck.patches import build_configmap, load_patches
+    from helmdeck.patches.build import check_applies
+    from helmdeck.values.sections import write_atomic
+    from helmdeck.values.yamlio import dump_yaml
+
+    if output is not None and not output.parent.is_dir():
+        raise UserError(f"-o {output}: directory {output.parent} does not exist; create it first")
+    diffs = load_patches(directory)
+    if against is not None:
+        check_applies(directory, diffs, against)
+    text = dump_yaml(build_configmap(chart, diffs))
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        write_atomic(output, text)
+        click.echo(f"{output}: ConfigMap {chart}-patches with {len(diffs)} diffs", err=True)
+
+
+@patches.command("attach")
+@click.argument("chart")
+@click.argument("namespace")
+@click.option("--configmap", required=True, metavar="NAME", help="The patches ConfigMap.")
+@click.option("--pod", "pods", multiple=True, metavar="POD",
+              help="Only this pod.mounts key (repeatable; default: every long-running pod).")
+@click.option("--dry-run", is_flag=True, help="Print the overrides without storing them.")
+def attach(chart: str, namespace: str, configmap: str, pods: tuple[str, ...],
+           dry_run: bool) -> None:
+    """Store user overrides mounting the ConfigMap into CHART's pods (pod.mounts)."""
+    from helmdeck.cli.context import get_service
+    from helmdeck.patches import MOUNT_PATH, attach_overrides
+    from helmdeck.values.yamlio import dump_yaml
+
+    service = get_service()
+    overrides = attach_overrides(chart, service.effective(chart, namespace), configmap, pods)
+    text = dump_yaml(overrides)
+    if dry_run:
+        click.echo(text, nl=False)
+        return
+    _, version = service.update(chart, namespace, flag="reuse", files=[text])
+    mounted = ", ".join(sorted(overrides["pod"]["mounts"]))
+    click.echo(f"{chart} {namespace}: {configmap} mounted at {MOUNT_PATH} in {mounted} "
+               f"(user overrides version {version})")
