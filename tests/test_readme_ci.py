@@ -28,3 +28,22 @@ def test_ci_runs_readme_setup_then_tests() -> None:
 def test_readme_has_main_job() -> None:
     main_job = _blocks("Main job")
     assert main_job and "helmdeck" in main_job[0]
+
+
+def test_readme_main_job_runs_offline(tmp_path: Path) -> None:
+    """The README's main job is what a new operator runs first: it must work as written."""
+    import os
+    import subprocess
+
+    for name in ("examples", ".venv"):
+        (tmp_path / name).symlink_to(ROOT / name)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HELMDECK_")}
+    env["KUBECONFIG"] = str(tmp_path / "no-kubeconfig")
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", _blocks("Main job")[0]],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "13 charts agree" in result.stdout
+    assert "https://keystone.cloud.example.com/v3" in result.stdout
+    assert len(list((tmp_path / "out").iterdir())) == 13
