@@ -2,9 +2,10 @@
 
 1. plan: the 13-chart application is applied (recorded through Helm's client-side dry run),
    one user override of keystone is changed, and the whole ``helmdeck plan -o json`` command
-   is timed in a fresh process. It must list exactly one release (target: < 1 s). The peer,
-   measured in the same run, is rendering all 13 charts once: the least a plan that renders
-   every release (as helmfile diff does) would cost.
+   is timed in a fresh process: once with no chart parsed on disk yet (cold), then best of 3.
+   It must list exactly one release (target: < 1 s). The peer, measured in the same run, is
+   rendering all 13 charts once: the least a plan that renders every release (as helmfile
+   diff does) would cost.
 2. render: all 13 charts in a thread pool vs one after another (ratio), and vs a shell loop
    of ``helm template`` when a helm binary is on PATH.
 
@@ -65,6 +66,8 @@ def bench(label: str, charts: Path) -> None:
                  "--set", "pod.replicas.api=5")
 
         plans: list[Any] = []
+        shutil.rmtree(home / "cache", ignore_errors=True)  # cold: charts parsed by this plan
+        t_cold = best_of(1, lambda: plans.append(json.loads(helmdeck(env, "plan", "-o", "json"))))
         t_plan = best_of(3, lambda: plans.append(json.loads(helmdeck(env, "plan", "-o", "json"))))
         changed = [r["release"] for r in plans[-1] if r["action"] != "noop"]
         assert changed == ["keystone"], changed
@@ -74,7 +77,7 @@ def bench(label: str, charts: Path) -> None:
         t_seq = best_of(3, lambda: render_all(desired, workers=1))
         t_par = best_of(3, lambda: render_all(desired))
         print(f"plan after one override change: {t_plan:.3f} s (releases in plan: {changed}); "
-              f"target < 1 s")
+              f"target < 1 s; first plan with no parsed charts on disk {t_cold:.3f} s")
         print(f"  peer, render all {len(desired)} charts once: {t_seq:.3f} s; "
               f"ratio plan/peer {t_plan / t_seq:.2f}")
         print(f"render {len(desired)} charts: sequential {t_seq:.3f} s, parallel {t_par:.3f} s "

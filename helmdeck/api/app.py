@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from helmdeck.api.auth import TokenVerifier
+from helmdeck.api.cache import ShowCache
 from helmdeck.api.middleware import MAX_BODY_BYTES, BodyLimitMiddleware, CrashGuardMiddleware
 from helmdeck.api.routes import router
 from helmdeck.errors import UserError
@@ -44,6 +45,7 @@ def create_app(
     app.state.store = store
     app.state.tokens = TokenVerifier(store)
     app.state.services = services or default_services(store)
+    app.state.show_cache = ShowCache()
     app.include_router(router)
     app.add_exception_handler(UserError, _user_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
@@ -54,13 +56,14 @@ def create_app(
 
 
 class SerialStore:
-    """A store whose transactions this process runs one at a time (for SQLite).
+    """A store whose writing transactions this process runs one at a time (for SQLite).
 
-    SQLite lets one writer in at a time, and helmdeck begins every transaction with
+    SQLite lets one writer in at a time, and helmdeck begins every writing transaction with
     ``BEGIN IMMEDIATE``; threads that find the lock taken sleep in SQLite's busy handler with
     growing back-off, so under load some wait seconds while the lock sits free. Queueing them
     on a lock here hands the database over the moment it is released; other processes still
-    meet the busy timeout as before.
+    meet the busy timeout as before. Read-only transactions take no write lock (WAL gives
+    them a snapshot), so they skip the queue.
     """
 
     def __init__(self, store: Store) -> None:
@@ -71,7 +74,11 @@ class SerialStore:
         return getattr(self._store, name)
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
+    def transaction(self, *, readonly: bool = False) -> Iterator[Session]:
+        if readonly:
+            with self._store.transaction(readonly=True) as session:
+                yield session
+            return
         with self._lock, self._store.transaction() as session:
             yield session
 

@@ -1,8 +1,7 @@
 """Bearer-token authentication with two roles: ``reader`` (GETs) and ``admin`` (everything).
 
 Tokens are checked against the store's hashes. A verified token is remembered for a few
-seconds (by its hash, never in clear) because on SQLite every store transaction takes the
-write lock, and checking each GET there would serialise all readers behind the writers.
+seconds (by its hash, never in clear), so a burst of requests costs one lookup, not one each.
 """
 
 from __future__ import annotations
@@ -15,6 +14,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from helmdeck.store import Store, repo
 
@@ -26,64 +26,81 @@ _bearer = HTTPBearer(auto_error=False, description="A token from `helmdeck token
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling, as far as the audit log is concerned."""
+    """Who is calling, as far as the audit log is concerned: the token's name and role."""
 
     role: str
+    name: str
 
     @property
     def actor(self) -> str:
-        return f"api:{self.role}"
+        return f"api:{self.name}"
 
 
 class TokenVerifier:
-    """Maps a presented token to its role, with a short positive cache."""
+    """Maps a presented token to its (name, role), with a short positive cache."""
 
     def __init__(self, store: Store, ttl: float = CACHE_SECONDS) -> None:
         self._store = store
         self._ttl = ttl
         self._lock = threading.Lock()
-        self._cache: dict[str, tuple[str, float]] = {}
+        self._cache: dict[str, tuple[tuple[str, str], float]] = {}
 
-    def role(self, token: str) -> str | None:
-        key = hashlib.sha256(token.encode()).hexdigest()
-        now = time.monotonic()
+    def cached(self, token: str) -> tuple[str, str] | None:
+        """``(name, role)`` if the token was verified in the last ``ttl`` seconds."""
         with self._lock:
-            hit = self._cache.get(key)
-        if hit is not None and hit[1] > now:
-            return hit[0]
-        with self._store.transaction() as s:
-            role = repo.token_role(s, token)
-        if role is not None:
+            hit = self._cache.get(_digest(token))
+        return hit[0] if hit is not None and hit[1] > time.monotonic() else None
+
+    def info(self, token: str) -> tuple[str, str] | None:
+        """``(name, role)`` of the token, or None when the store does not know it."""
+        key, now = _digest(token), time.monotonic()
+        hit = self.cached(token)
+        if hit is not None:
+            return hit
+        with self._store.transaction(readonly=True) as s:
+            info = repo.token_info(s, token)
+        if info is not None:
             with self._lock:
                 if len(self._cache) >= _CACHE_MAX:
                     self._cache.clear()
-                self._cache[key] = (role, now + self._ttl)
-        return role
+                self._cache[key] = (info, now + self._ttl)
+        return info
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _unauthorized(detail: str) -> HTTPException:
     return HTTPException(401, detail=detail, headers={"WWW-Authenticate": "Bearer"})
 
 
-def reader(
+async def reader(
     request: Request,
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    """Any valid token: reading is all a reader may do."""
+    """Any valid token: reading is all a reader may do.
+
+    A token seen in the last few seconds is checked without leaving the event loop; only
+    the store lookup goes to a worker thread.
+    """
     if creds is None:
         raise _unauthorized(
             "Authorization: missing bearer token; send 'Authorization: Bearer <token>' "
             "with a token from `helmdeck token create`"
         )
     verifier: TokenVerifier = request.app.state.tokens
-    role = verifier.role(creds.credentials)
-    if role is None:
+    info = verifier.cached(creds.credentials)
+    if info is None:
+        info = await run_in_threadpool(verifier.info, creds.credentials)
+    if info is None:
         raise _unauthorized("Authorization: token not recognised; create one with "
                             "`helmdeck token create`")
-    return Principal(role)
+    name, role = info
+    return Principal(role=role, name=name)
 
 
-def admin(principal: Annotated[Principal, Depends(reader)]) -> Principal:
+async def admin(principal: Annotated[Principal, Depends(reader)]) -> Principal:
     """A token with the admin role: every write and every reveal needs one."""
     if principal.role != "admin":
         raise HTTPException(403, detail=f"role {principal.role}: this request needs an admin "

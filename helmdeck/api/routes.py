@@ -1,8 +1,10 @@
 """The ``/v1`` routes: thin translations between HTTP and the override service.
 
 Endpoints are plain ``def`` because the service is synchronous SQLAlchemy; FastAPI runs them
-in its thread pool. Every value leaves redacted unless an admin asked for ``reveal``, which
-the service writes to the audit log before anything is sent.
+in its thread pool (the dependencies that only look things up are ``async`` so a request
+crosses into a thread once). Every value leaves redacted unless an admin asked for
+``reveal``, which the service writes to the audit log before anything is sent. A chart's
+redacted overrides are served from ``ShowCache`` while their inputs are unchanged.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
 
 from helmdeck.api.auth import Principal, admin, reader
+from helmdeck.api.cache import ShowCache
 from helmdeck.api.models import (
     ChartEntry,
     ChartList,
@@ -47,11 +50,11 @@ def _service(request: Request, principal: Principal) -> Any:
     return factory(principal.actor)
 
 
-def reading(request: Request, principal: Annotated[Principal, Depends(reader)]) -> Any:
+async def reading(request: Request, principal: Annotated[Principal, Depends(reader)]) -> Any:
     return _service(request, principal)
 
 
-def writing(request: Request, principal: Annotated[Principal, Depends(admin)]) -> Any:
+async def writing(request: Request, principal: Annotated[Principal, Depends(admin)]) -> Any:
     return _service(request, principal)
 
 
@@ -95,15 +98,32 @@ def list_charts(svc: ReadService) -> ChartList:
 
 @router.get("/helm_charts/{name}", response_model=ChartOverridesOut,
             response_model_exclude_none=True)
-def show(name: str, namespace: Namespace, response: Response, svc: ReadService, caller: Caller,
+def show(name: str, namespace: Namespace, request: Request, svc: ReadService, caller: Caller,
          reveal: Reveal = False,
          full: Annotated[bool, Query(description="add static layer, provenance, chart")] = False,
-         ) -> ChartOverridesOut:
+         ) -> Response:
     _check_reveal(reveal, caller)
-    ov = svc.get(name, namespace)
     if reveal:
+        ov = svc.get(name, namespace)
         svc.audit_reveal(name, namespace)
-    response.headers["ETag"] = etag(ov.version)
+        return _json(_show_body(ov, full, reveal=True), etag(ov.version))
+    cache: ShowCache = request.app.state.show_cache
+    slot = (name, namespace, full)
+    hit = cache.lookup(slot, svc.cache_key(name, namespace))
+    if hit is not None:
+        return _json(*hit)
+    ov, key = svc.get_keyed(name, namespace)
+    body, tag = _show_body(ov, full, reveal=False), etag(ov.version)
+    if key is not None:
+        cache.store(slot, key, body, tag)
+    return _json(body, tag)
+
+
+def _json(body: bytes, tag: str) -> Response:
+    return Response(content=body, media_type="application/json", headers={"ETag": tag})
+
+
+def _show_body(ov: Any, full: bool, *, reveal: bool) -> bytes:
     out = ChartOverridesOut(
         name=ov.name,
         namespace=ov.namespace,
@@ -120,7 +140,7 @@ def show(name: str, namespace: Namespace, response: Response, svc: ReadService, 
         out.chart_dir = str(ov.chart_dir)
         out.chart_version = ov.chart_version
         out.depends_on = list(ov.depends_on)
-    return out
+    return out.model_dump_json(exclude_none=True).encode()
 
 
 @router.patch("/helm_charts/{name}", response_model=UserOverridesOut)

@@ -106,6 +106,20 @@ class Application:
             out[d].append(name)
         return [sorted(level) for level in out]
 
+    def disabled_dependencies(self, enabled: set[str]) -> dict[str, tuple[str, ...]]:
+        """Enabled chart -> the charts it depends on that are not enabled.
+
+        An enabled chart whose dependency is off hangs its hook jobs until Helm's timeout
+        (glance's ks-user waits for keystone), so callers refuse or at least say so up front.
+        """
+        out = {}
+        for c in self.charts:
+            if c.name in enabled:
+                missing = tuple(d for d in c.depends_on if d not in enabled)
+                if missing:
+                    out[c.name] = missing
+        return out
+
     def dependents(self, name: str, transitive: bool = True) -> set[str]:
         """Charts that depend on ``name`` (directly, or through others when transitive)."""
         self.chart(name)

@@ -34,8 +34,15 @@ def candidates(features: list[str] | tuple[str, ...]) -> list[str]:
 
 
 def site_features(site: Site) -> list[str]:
-    """Features as upstream passes them: extra features first, then release and distro."""
-    return [*site.spec.features, site.spec.release, site.spec.distro]
+    """Features as upstream passes them: extra features first, then release and distro.
+
+    ``network.backend: ovn`` implies the ``ovn`` feature (upstream CI adds ``ovn.yaml`` to
+    every ovn job): its files switch neutron's OVS agents off and configure the ML2 driver,
+    which ``network.backend`` alone does not do.
+    """
+    implied = ["ovn"] if site.spec.network.backend == "ovn" else []
+    extra = [*site.spec.features, *(f for f in implied if f not in site.spec.features)]
+    return [*extra, site.spec.release, site.spec.distro]
 
 
 def _override_dirs(root: Path, chart: str) -> list[Path]:

@@ -1,34 +1,83 @@
-"""How a command reaches the override service.
+"""How a command reaches the override service, and which application it works on.
 
 Every override command goes through ``get_service()`` and only uses the service API, so the
 same command works on the local database or (once configured) against a ``helmdeck serve``.
+Every command that reads the application takes ``--app FILE`` through ``app_option``: the
+option only records the file, so commands keep their own signatures.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
 
 if TYPE_CHECKING:
     from helmdeck.api.client import RemoteOverrideService
+    from helmdeck.application import Application
     from helmdeck.overrides.service import OverrideService
+
+F = TypeVar("F", bound=Callable[..., Any])
+_APP = "helmdeck.app"
+
+
+def _remember_app(ctx: click.Context, _param: click.Parameter, value: Path | None) -> None:
+    if value is not None:
+        ctx.meta[_APP] = value
+
+
+def app_option(f: F) -> F:
+    """``--app FILE``: the application file instead of the packaged openstack-helm one."""
+    decorator: Callable[[F], F] = click.option(
+        "--app", type=click.Path(path_type=Path, dir_okay=False), expose_value=False,
+        callback=_remember_app, is_eager=True,
+        help="Application file (default: the packaged openstack-helm application).",
+    )
+    return decorator(f)
+
+
+def application() -> Application | None:
+    """The application given with ``--app``, or None for the packaged one."""
+    ctx = click.get_current_context(silent=True)
+    path = ctx.meta.get(_APP) if ctx else None
+    if path is None:
+        return None
+    from helmdeck.application import load_application
+
+    return load_application(path)
+
+
+def local_service(app: Application | None) -> OverrideService:
+    """The override service on the local store; chart files parsed once, across commands."""
+    from helmdeck import config
+    from helmdeck.overrides.layers import use_disk_cache
+    from helmdeck.overrides.service import OverrideService
+    from helmdeck.store import open_store
+
+    use_disk_cache(config.home() / "cache")
+    return OverrideService(open_store(), app=app, actor=f"cli:{config.actor()}")
 
 
 def get_service() -> OverrideService | RemoteOverrideService:
     """The override service on the configured store, acting as the local user.
 
-    With ``--url`` (or ``HELMDECK_URL``) it is the server's, reached with ``HELMDECK_TOKEN``.
+    With ``--url`` (or ``HELMDECK_URL``) it is the server's, reached with ``HELMDECK_TOKEN``;
+    the server has its own application, so ``--app`` is refused there.
     """
-    import click
-
     from helmdeck import config
-    from helmdeck.overrides.service import OverrideService
-    from helmdeck.store import open_store
+    from helmdeck.errors import UserError
 
     ctx = click.get_current_context(silent=True)
     url = (ctx.meta.get("helmdeck.url") if ctx else None) or config.server_url()
+    app = application()
     if url:
+        if app is not None:
+            raise UserError(f"--app: not used with a server ({url}), which has its own "
+                            "application; drop --app or --url")
         from helmdeck.api.client import RemoteOverrideService
 
         return RemoteOverrideService(url, config.token())
 
-    return OverrideService(open_store(), actor=f"cli:{config.actor()}")
+    return local_service(app)

@@ -7,40 +7,31 @@ state) and talk to Helm through ``helmdeck.deploy``; without a cluster, ``render
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import click
+
+from helmdeck.cli.context import app_option
 
 if TYPE_CHECKING:
     from helmdeck.deploy.apply import Outcome
     from helmdeck.deploy.plan import Plan, PlanItem
     from helmdeck.overrides.service import OverrideService
 
-F = TypeVar("F", bound=Callable[..., Any])
 _MARK = {"install": "+", "upgrade": "~", "uninstall": "-", "noop": "="}
 
 
-def app_option(f: F) -> F:
-    decorator: Callable[[F], F] = click.option(
-        "--app", "app_file", type=click.Path(path_type=Path, dir_okay=False),
-        help="Application file (default: the packaged openstack-helm application).",
-    )
-    return decorator(f)
-
-
 @contextmanager
-def _service(app_file: Path | None) -> Iterator[OverrideService]:
-    from helmdeck import config
-    from helmdeck.application import load_application
-    from helmdeck.overrides.service import OverrideService
-    from helmdeck.store import open_store
+def _service() -> Iterator[OverrideService]:
+    """The local override service on the application of ``--app`` (deploy is never remote)."""
+    from helmdeck.cli.context import application, local_service
 
-    app = load_application(app_file) if app_file is not None else None
-    with open_store() as store:
-        yield OverrideService(store, app=app, actor=f"cli:{config.actor()}")
+    service = local_service(application())
+    with service.store:
+        yield service
 
 
 # --- render ----------------------------------------------------------------------------------
@@ -53,12 +44,12 @@ def _service(app_file: Path | None) -> Iterator[OverrideService]:
 @click.option("-o", "--output", type=click.Choice(["table", "json"]), default="table",
               show_default=True, help="Output format of the summary.")
 @app_option
-def render(charts: tuple[str, ...], out: Path | None, output: str, app_file: Path | None) -> None:
+def render(charts: tuple[str, ...], out: Path | None, output: str) -> None:
     """Render every enabled chart (or CHART...) with its combined overrides, no cluster needed."""
     from helmdeck.cli.output import emit, table
     from helmdeck.deploy.render import render_all, select, write_rendered
 
-    with _service(app_file) as service:
+    with _service() as service:
         desired = select(service.desired_releases(), charts, service.app.names())
     rendered = render_all(desired)
     if out is not None:
@@ -82,14 +73,14 @@ def render(charts: tuple[str, ...], out: Path | None, output: str, app_file: Pat
 @click.option("-o", "--output", type=click.Choice(["table", "json"]), default="table",
               show_default=True, help="Output format.")
 @app_option
-def plan(output: str, app_file: Path | None) -> None:
+def plan(output: str) -> None:
     """Show what apply would change, level by level, with a redacted values diff."""
     from helmdeck.cli.output import emit
     from helmdeck.deploy.deployer import current_plan
     from helmdeck.deploy.kube import probe
 
     ops, note = probe()
-    with _service(app_file) as service:
+    with _service() as service:
         result = current_plan(service, ops=ops, cluster=note)
     if output == "json":
         click.echo(note, err=True)
@@ -132,7 +123,7 @@ def _print_plan(result: Plan) -> None:
 @click.option("--concurrency", type=click.IntRange(min=1), default=4, show_default=True,
               help="Releases installed at the same time within a level.")
 @app_option
-def apply(dry_run: bool, concurrency: int, app_file: Path | None) -> None:
+def apply(dry_run: bool, concurrency: int) -> None:
     """Apply the plan level by level; a failure stops only what depends on it."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -142,7 +133,7 @@ def apply(dry_run: bool, concurrency: int, app_file: Path | None) -> None:
     from helmdeck.deploy.kube import connect
 
     ops = connect(dry_run=dry_run)
-    with _service(app_file) as service:
+    with _service() as service:
         result = current_plan(service, ops=ops, cluster="dry run" if dry_run else "cluster")
         changes = result.changes()
         if not changes:
@@ -181,14 +172,14 @@ def apply(dry_run: bool, concurrency: int, app_file: Path | None) -> None:
 @click.option("--cascade", is_flag=True, help="Remove the charts that depend on it first.")
 @click.option("--dry-run", is_flag=True, help="Say what would be removed; change nothing.")
 @app_option
-def remove(chart: str, cascade: bool, dry_run: bool, app_file: Path | None) -> None:
+def remove(chart: str, cascade: bool, dry_run: bool) -> None:
     """Uninstall CHART and disable it; refused while an enabled chart depends on it."""
     from helmdeck.deploy.apply import removal_order
     from helmdeck.deploy.apply import remove as remove_releases
     from helmdeck.deploy.kube import connect
     from helmdeck.store.repo import forget_release, set_chart_enabled
 
-    with _service(app_file) as service:
+    with _service() as service:
         service.app.chart(chart)
         infos = {c.name: c for c in service.list_charts()}
         releases = {c.name: (c.release, infos[c.name].namespaces[0]) for c in service.app.charts}
@@ -266,12 +257,12 @@ def nodes_apply() -> None:
 @click.option("--reveal", is_flag=True,
               help="Write the real secret values (recorded in the audit log).")
 @app_option
-def export(fmt: str, out: Path, reveal: bool, app_file: Path | None) -> None:
+def export(fmt: str, out: Path, reveal: bool) -> None:
     """Write the whole application (releases, order, values) for Flux, Argo CD, helmfile or
     Armada."""
     from helmdeck.deploy.export import export_files, write_export
 
-    with _service(app_file) as service:
+    with _service() as service:
         desired = service.desired_releases()
         if reveal:
             for d in desired:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from helmdeck.cli.context import app_option
 from helmdeck.cli.output import output_option
 
 if TYPE_CHECKING:
@@ -28,6 +29,7 @@ def _yaml(values: dict[str, Any]) -> str:
 
 
 @click.command("helm-override-list")
+@app_option
 @output_option()
 def helm_override_list(output: str) -> None:
     """List the charts with their override namespaces and whether they are enabled."""
@@ -44,6 +46,7 @@ def helm_override_list(output: str) -> None:
 
 
 @click.command("helm-override-show")
+@app_option
 @click.argument("chart")
 @click.argument("namespace")
 @click.option("--format", "fmt", type=click.Choice(_FORMATS),
@@ -121,6 +124,7 @@ def _deliver(text: str, file: Path | None) -> None:
 
 
 @click.command("helm-override-update")
+@app_option
 @click.argument("chart")
 @click.argument("namespace")
 @click.option("--reuse-values/--reset-values", "reuse", default=False,
@@ -153,6 +157,7 @@ def helm_override_update(chart: str, namespace: str, reuse: bool, values: tuple[
 
 
 @click.command("helm-override-delete")
+@app_option
 @click.argument("chart")
 @click.argument("namespace")
 def helm_override_delete(chart: str, namespace: str) -> None:
@@ -169,6 +174,7 @@ def chart() -> None:
 
 
 @chart.command("enable")
+@app_option
 @click.argument("chart_name", metavar="CHART")
 @click.argument("namespace")
 def chart_enable(chart_name: str, namespace: str) -> None:
@@ -180,6 +186,7 @@ def chart_enable(chart_name: str, namespace: str) -> None:
 
 
 @chart.command("disable")
+@app_option
 @click.argument("chart_name", metavar="CHART")
 @click.argument("namespace")
 def chart_disable(chart_name: str, namespace: str) -> None:
@@ -191,6 +198,7 @@ def chart_disable(chart_name: str, namespace: str) -> None:
 
 
 @click.command("explain")
+@app_option
 @click.argument("chart_name", metavar="CHART")
 @click.argument("namespace")
 @click.argument("path", metavar="KEY.PATH")
@@ -214,6 +222,7 @@ def overrides() -> None:
 
 
 @overrides.command("export")
+@app_option
 @click.argument("file", type=_PATH)
 def overrides_export(file: Path) -> None:
     """Write every chart's user overrides to FILE, one section per chart (mode 0600)."""
@@ -227,6 +236,7 @@ def overrides_export(file: Path) -> None:
 
 
 @overrides.command("import")
+@app_option
 @click.argument("file", type=_PATH)
 def overrides_import(file: Path) -> None:
     """Load FILE (as written by export) in one transaction; unchanged charts are untouched."""
@@ -238,6 +248,7 @@ def overrides_import(file: Path) -> None:
 
 
 @overrides.command("history")
+@app_option
 @click.argument("chart_name", metavar="CHART")
 @click.argument("namespace")
 @output_option()
@@ -257,6 +268,7 @@ def overrides_history(chart_name: str, namespace: str, output: str) -> None:
 
 
 @overrides.command("rollback")
+@app_option
 @click.argument("chart_name", metavar="CHART")
 @click.argument("namespace")
 @click.option("--to", "to", type=int, required=True, help="The revision to restore.")

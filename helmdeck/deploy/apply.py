@@ -143,7 +143,9 @@ def _run(ops: ReleaseOps, item: PlanItem, on_start: Callable[[PlanItem], None] |
     """One release: uninstall, or delete what must be re-created, then install/upgrade.
 
     Any exception becomes a failed outcome naming the release: one broken chart must not
-    abort the releases that do not depend on it.
+    abort the releases that do not depend on it. Its text is recorded and printed, and
+    Helm's messages may quote rendered manifests, so the release's secret values are
+    redacted from it.
     """
     if on_start is not None:
         on_start(item)
@@ -156,7 +158,11 @@ def _run(ops: ReleaseOps, item: PlanItem, on_start: Callable[[PlanItem], None] |
             ops.delete_object(item.namespace, kind, name)
         done = ops.deploy(item.desired, wait=item.wait, timeout=item.timeout)
     except Exception as exc:
-        return Outcome(item, "failed", " ".join(str(exc).split()) or type(exc).__name__)
+        from helmdeck.overrides.redact import redact_text, secret_values
+
+        text = " ".join(str(exc).split()) or type(exc).__name__
+        secrets = secret_values(item.desired.values) if item.desired is not None else []
+        return Outcome(item, "failed", redact_text(text, secrets))
     verb = "installed" if item.action == "install" else "upgraded"
     return Outcome(item, "ok", f"{verb}, revision {done.revision}", done.revision)
 

@@ -100,13 +100,17 @@ def connect(*, dry_run: bool) -> HelmReleases:
 
 
 def probe() -> tuple[HelmReleases | None, str]:
-    """For ``plan``: the cluster's release operations if one answers, and a note saying so."""
-    from functools import partial
+    """For ``plan``: the cluster's release operations if one answers, and a note saying so.
 
-    from helmdeck.deploy.helm import HelmReleases
+    Helm's engine is loaded only once there is a cluster to ask: a plan with nothing to
+    render never needs it.
+    """
+    from functools import partial
 
     try:
         client = kube_client()
+        from helmdeck.deploy.helm import HelmReleases
+
         ops = HelmReleases(kubeconfig=kubeconfig_path(),
                            delete_object=partial(delete_object, client))
         ops.check_reachable()

@@ -2,13 +2,19 @@
 
 A chart's defaults and static overrides only change when their files do, yet every show,
 update and plan needs them; parsing a large openstack-helm values.yaml costs far more than
-the rest of a request. So they are cached per process, keyed by the files' mtime and size,
-and a changed file is simply read again.
+the rest of a request. So they are cached per process, keyed by the files' paths, mtimes and
+sizes, and a changed file is simply read again. A command-line process lives for one
+command, so it may also keep them on disk (``use_disk_cache``) under the same keys.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
+import pickle
+import tempfile
 import threading
+from collections.abc import Hashable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -36,11 +42,55 @@ class ChartBase:
     static: dict[str, Any]
     static_provenance: dict[str, str]
     chart_values: dict[str, Any]  # defaults coalesced with static: what a plugin builds on
+    stamp: Hashable  # the files' state this was read at (see ``files_key``)
 
 
 _MAX_CACHED = 256
-_cache: dict[tuple[Any, ...], ChartBase] = {}
+_cache: dict[Hashable, ChartBase] = {}
 _cache_lock = threading.Lock()
+_disk: Path | None = None
+
+
+def use_disk_cache(directory: Path | None) -> None:
+    """Keep chart bases in ``directory`` too (None: memory only, the default).
+
+    Meant for ``<HELMDECK_HOME>/cache``: the files are pickles, so the directory must be
+    writable by this user only, as the home is (0700).
+    """
+    global _disk
+    _disk = directory
+
+
+def _disk_file(key: Hashable) -> Path | None:
+    if _disk is None:
+        return None
+    return _disk / f"chart-base-{hashlib.sha256(repr(key).encode()).hexdigest()[:40]}.pickle"
+
+
+def _load_disk(key: Hashable) -> ChartBase | None:
+    path = _disk_file(key)
+    if path is None:
+        return None
+    try:
+        base = pickle.loads(path.read_bytes())
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, TypeError):
+        return None
+    return base if isinstance(base, ChartBase) and base.stamp == key else None
+
+
+def _save_disk(base: ChartBase) -> None:
+    """Write atomically (temp file + rename, 0600); a cache that cannot be written is skipped."""
+    path = _disk_file(base.stamp)
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".chart-base-")
+        with os.fdopen(fd, "wb") as out:
+            pickle.dump(base, out, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except OSError:
+        return
 
 
 def _stamp(path: Path) -> tuple[str, int, int] | None:
@@ -51,29 +101,57 @@ def _stamp(path: Path) -> tuple[str, int, int] | None:
     return (str(path), st.st_mtime_ns, st.st_size)
 
 
-def chart_base(site: Site, chart: str) -> ChartBase:
-    """The chart's directory, version, defaults and static overrides for this site."""
-    from helmdeck.chart import (
-        chart_defaults,
-        chart_dir,
-        chart_version,
-        static_override_files,
-        static_overrides,
-    )
-    from helmdeck.values.merge import coalesce
+def local_site(site: Site, chart: str) -> Site:
+    """``site`` as if its charts were a local directory holding ``chart``.
 
+    Helm repository and OCI sources are pulled once into helmdeck's chart cache (through
+    ``helmdeck.deploy.charts``, the one place that knows how); from then on the chart and
+    the ``values_overrides`` it ships are read from there like any local chart.
+    """
+    if site.spec.charts.source.path is not None:
+        return site
+    from helmdeck.deploy.charts import resolve_chart_dir
+    from helmdeck.site.model import ChartSource
+
+    root = resolve_chart_dir(site, chart).parent
+    charts = site.spec.charts.model_copy(update={"source": ChartSource(path=str(root))})
+    return site.model_copy(update={"spec": site.spec.model_copy(update={"charts": charts})})
+
+
+def files_key(site: Site, chart: str) -> Hashable:
+    """The state of every file the chart's base is read from, taken BEFORE reading them.
+
+    A file that changes after its stamp was taken is read new under the old stamp, and the
+    next stamp differs: a result cached under this key is never older than its key.
+    """
+    from helmdeck.chart import chart_dir, static_override_files
+
+    site = local_site(site, chart)
     directory = chart_dir(site, chart).resolve()
-    files = static_override_files(site, chart)
-    key = (
+    return (
         chart,
         _stamp(directory / "Chart.yaml"),
         _stamp(directory / "values.yaml"),
-        tuple(_stamp(f) for f in files),
+        tuple(_stamp(f) for f in static_override_files(site, chart)),
     )
+
+
+def chart_base(site: Site, chart: str) -> ChartBase:
+    """The chart's directory, version, defaults and static overrides for this site."""
+    from helmdeck.chart import chart_defaults, chart_dir, chart_version, static_overrides
+    from helmdeck.values.merge import coalesce
+
+    key = files_key(site, chart)
     with _cache_lock:
         cached = _cache.get(key)
+    if cached is None:
+        cached = _load_disk(key)
     if cached is not None:
+        with _cache_lock:
+            _cache[key] = cached
         return cached
+    site = local_site(site, chart)
+    directory = chart_dir(site, chart).resolve()
     defaults = chart_defaults(directory)
     static, provenance = static_overrides(site, chart)
     base = ChartBase(
@@ -83,11 +161,13 @@ def chart_base(site: Site, chart: str) -> ChartBase:
         static=static,
         static_provenance={k: v.removeprefix("static: ") for k, v in provenance.items()},
         chart_values=coalesce(defaults, static),
+        stamp=key,
     )
     with _cache_lock:
         if len(_cache) >= _MAX_CACHED:
             _cache.clear()
         _cache[key] = base
+    _save_disk(base)
     return base
 
 

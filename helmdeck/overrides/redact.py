@@ -1,11 +1,14 @@
 """Hiding secret values before anything is shown, logged or stored as a diff.
 
-Redaction goes by path (``helmdeck.plugins.secretpaths``), not by value, so it also works on
-a remote client that never sees the secrets, and an operator can still see WHERE a secret is.
+Values are redacted by path (``helmdeck.plugins.secretpaths``), not by value, so it also works
+on a remote client that never sees the secrets, and an operator can still see WHERE a secret
+is. Free text (Helm's error messages, which may quote a rendered manifest) has no paths, so
+there the known secret values themselves are replaced.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from helmdeck.plugins.secretpaths import is_secret_path
@@ -30,3 +33,32 @@ def redact(values: dict[str, Any]) -> dict[str, Any]:
     """A copy of ``values`` with every value on a secret path replaced by ``<redacted>``."""
     result: dict[str, Any] = _redact(values, ())
     return result
+
+
+def secret_values(values: dict[str, Any]) -> list[str]:
+    """Every string at or under a secret path of ``values``: what a message must not quote."""
+    found: list[str] = []
+
+    def walk(value: Any, path: tuple[str | int, ...], secret: bool) -> None:
+        secret = secret or bool(path and is_secret_path(path))
+        if type(value) is dict:
+            for k, v in value.items():
+                walk(v, (*path, k), secret)
+        elif type(value) is list:
+            for i, v in enumerate(value):
+                walk(v, (*path, i), secret)
+        elif secret and isinstance(value, str) and value:
+            found.append(value)
+
+    walk(values, (), False)
+    return found
+
+
+def redact_text(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every occurrence of a secret value replaced by ``<redacted>``.
+
+    Longest first, so a secret that contains another is hidden whole.
+    """
+    for value in sorted({v for v in secrets if v}, key=len, reverse=True):
+        text = text.replace(value, REDACTED)
+    return text

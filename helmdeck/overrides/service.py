@@ -12,13 +12,19 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from helmdeck.errors import ConflictError, NotFoundError, UserError
-from helmdeck.overrides.layers import ChartBase, Provenance, chart_base, combined_provenance
+from helmdeck.overrides.layers import (
+    ChartBase,
+    Provenance,
+    chart_base,
+    combined_provenance,
+    files_key,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -92,12 +98,25 @@ def values_hash(values: dict[str, Any], chart_version: str) -> str:
 
 @dataclass(frozen=True)
 class _Context:
-    """One transaction's view of the site: refs of every chart, which are enabled, secrets."""
+    """One transaction's view of the site: refs of every chart, which are enabled, secrets.
+
+    ``generation`` is the store's generation this view is exact for, or None when a writer
+    committed while it was being read (then nothing derived from it is remembered).
+    """
 
     site: Site
     refs: dict[str, ChartRef]
     enabled: frozenset[str]
     secrets: Mapping[str, str]
+    generation: int | None
+
+
+class _NeedsWrite(Exception):
+    """A read found secrets still to generate: it is retried in a writing transaction."""
+
+
+_MAX_MEMO = 512
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -129,6 +148,11 @@ class OverrideService:
         self._box = box
         self._plugins: dict[str, Plugin] | None = None
         self._init_lock = threading.Lock()
+        # Derived results, keyed by everything they depend on (so never stale): the site
+        # per generation, and each chart's layers per (generation, chart, files' stamp).
+        self._sites: dict[int, Site] = {}
+        self._layer_memo: dict[Hashable, _Layers] = {}
+        self._memo_lock = threading.Lock()
 
     # --- lazily built collaborators (a list needs neither the key nor the plugins) -----------
 
@@ -161,7 +185,7 @@ class OverrideService:
     # --- reads ---------------------------------------------------------------------------------
 
     def list_charts(self) -> list[ChartInfo]:
-        with self.store.transaction() as s:
+        with self.store.transaction(readonly=True) as s:
             ctx = self._context(s, secrets_for=None)
         return [
             ChartInfo(name, [ref.namespace], name in ctx.enabled)
@@ -169,14 +193,27 @@ class OverrideService:
         ]
 
     def get(self, chart: str, namespace: str) -> ChartOverrides:
+        return self.get_keyed(chart, namespace)[0]
+
+    def get_keyed(self, chart: str, namespace: str) -> tuple[ChartOverrides, Hashable | None]:
+        """``get`` and the ``cache_key`` it is exact for (None if a writer raced the read).
+
+        The key is taken in the reading transaction and the files are stamped before they
+        are read, so a result remembered under it can only be newer than the key says.
+        """
         from helmdeck.store.repo import get_revision, get_user_overrides
         from helmdeck.values.merge import copy_values
 
-        with self.store.transaction() as s:
+        def read(s: Session) -> tuple[_Context, dict[str, Any], int, str, Hashable]:
             ctx = self._context(s, secrets_for=chart)
-            ref = self._ref(ctx, chart, namespace)
+            self._ref(ctx, chart, namespace)
             user, version = get_user_overrides(s, chart, namespace)
             author = get_revision(s, chart, namespace, version).actor if version else ""
+            return ctx, user, version, author, files_key(ctx.site, chart)
+
+        ctx, user, version, author, stamp = self._read(read)
+        ref = self._ref(ctx, chart, namespace)
+        key = None if ctx.generation is None else (ctx.generation, version, stamp)
         layers = self._layers(ctx, ref)
         combined = copy_values(layers.combined(user))
         provenance = combined_provenance(
@@ -201,17 +238,40 @@ class OverrideService:
             chart_dir=layers.base.chart_dir,
             chart_version=layers.base.chart_version,
             depends_on=self._depends_on(ctx, chart),
-        )
+        ), key
+
+    def cache_key(self, chart: str, namespace: str) -> Hashable:
+        """What ``get(chart, namespace)`` depends on, read with one small query.
+
+        The store's generation (site, hosts, secrets, enabled flags), the chart's user
+        override version and the state of the chart's files. Equal to the key ``get_keyed``
+        returned means the same result, in this process or any other on the same store.
+        """
+        from helmdeck.store.generation import chart_key, current_generation
+
+        with self._memo_lock:
+            known = dict(self._sites)
+        with self.store.read_connection() as conn:
+            generation, version = chart_key(conn, chart, namespace)
+        site = known.get(generation)
+        if site is None:
+            with self.store.transaction(readonly=True) as s:
+                site = self._site_at(s, current_generation(s))
+        self._ref_in(self._refs(site), chart, namespace)
+        return (generation, version, files_key(site, chart))
 
     def effective(self, chart: str, namespace: str) -> dict[str, Any]:
         """The chart's defaults coalesced with the combined overrides: what templates see."""
         from helmdeck.store.repo import get_user_overrides
         from helmdeck.values.merge import coalesce
 
-        with self.store.transaction() as s:
+        def read(s: Session) -> tuple[_Context, dict[str, Any]]:
             ctx = self._context(s, secrets_for=chart)
-            ref = self._ref(ctx, chart, namespace)
-            user, _ = get_user_overrides(s, chart, namespace)
+            self._ref(ctx, chart, namespace)
+            return ctx, get_user_overrides(s, chart, namespace)[0]
+
+        ctx, user = self._read(read)
+        ref = self._ref(ctx, chart, namespace)
         layers = self._layers(ctx, ref)
         return coalesce(layers.base.defaults, layers.combined(user))
 
@@ -238,7 +298,7 @@ class OverrideService:
     def history(self, chart: str, namespace: str) -> list[Revision]:
         from helmdeck.store.repo import list_revisions
 
-        with self.store.transaction() as s:
+        with self.store.transaction(readonly=True) as s:
             self._ref(self._context(s, secrets_for=None), chart, namespace)
             return list_revisions(s, chart, namespace)
 
@@ -246,7 +306,7 @@ class OverrideService:
         """Every chart's user overrides, keyed ``chart`` (its own namespace) or ``chart@ns``."""
         from helmdeck.store.repo import list_user_overrides
 
-        with self.store.transaction() as s:
+        with self.store.transaction(readonly=True) as s:
             ctx = self._context(s, secrets_for=None)
             rows = list_user_overrides(s)
         out: dict[str, Any] = {}
@@ -260,9 +320,11 @@ class OverrideService:
         from helmdeck.store.repo import list_user_overrides
         from helmdeck.values.merge import copy_values
 
-        with self.store.transaction() as s:
+        def read(s: Session) -> tuple[_Context, dict[tuple[str, str], dict[str, Any]]]:
             ctx = self._context(s, secrets_for=None, all_enabled_secrets=True)
-            stored = {(c, n): v for c, n, v, _ in list_user_overrides(s)}
+            return ctx, {(c, n): v for c, n, v, _ in list_user_overrides(s)}
+
+        ctx, stored = self._read(read)
         out = []
         for level in self.app.levels():
             for chart in level:
@@ -404,6 +466,20 @@ class OverrideService:
 
     # --- internals -----------------------------------------------------------------------------
 
+    def _read(self, body: Callable[[Session], T]) -> T:
+        """``body`` in a read-only transaction, or a writing one if it must generate secrets.
+
+        Reads take no write lock (SQLite); only the first read after a site import or a new
+        chart generates secrets, and it runs again in a writing transaction.
+        """
+        try:
+            with self.store.transaction(readonly=True) as s:
+                return body(s)
+        except _NeedsWrite:
+            pass
+        with self.store.transaction() as s:
+            return body(s)
+
     def _context(
         self, s: Session, *, secrets_for: str | None, all_enabled_secrets: bool = False
     ) -> _Context:
@@ -411,19 +487,17 @@ class OverrideService:
 
         Secrets are generated here, once, for every enabled chart (and the chart asked for,
         which may be disabled): a plugin must see the same values whichever chart runs first.
+        In a read-only transaction a missing secret raises ``_NeedsWrite`` instead.
         """
-        from helmdeck.plugins.base import ChartRef
         from helmdeck.plugins.generate import required_secrets
-        from helmdeck.store.repo import chart_enabled, load_site
-        from helmdeck.store.secrets import ensure_secrets
+        from helmdeck.store.db import is_readonly
+        from helmdeck.store.generation import current_generation
+        from helmdeck.store.repo import chart_enabled
+        from helmdeck.store.secrets import all_secrets, ensure_secrets
 
-        site = load_site(s)
-        if site is None:
-            raise NotFoundError("site: none imported yet; run helmdeck site import FILE")
-        refs = {
-            c.name: ChartRef(c.name, c.release, c.namespace or site.spec.namespace)
-            for c in self.app.charts
-        }
+        generation = current_generation(s)
+        site = self._site_at(s, generation)
+        refs = self._refs(site)
         explicit = chart_enabled(s)
         disabled = set(site.spec.charts.disabled)
         enabled = frozenset(
@@ -433,15 +507,50 @@ class OverrideService:
         secrets: Mapping[str, str] = {}
         if secrets_for is not None or all_enabled_secrets:
             wanted = set(enabled) | ({secrets_for} if secrets_for else set())
-            secrets = ensure_secrets(s, self.box, required_secrets(self.plugins, wanted))
-        return _Context(site, refs, enabled, secrets)
+            names = required_secrets(self.plugins, wanted)
+            if is_readonly(s):
+                secrets = all_secrets(s, self.box)
+                if not set(names) <= secrets.keys():
+                    raise _NeedsWrite
+            else:
+                secrets = ensure_secrets(s, self.box, names)
+        exact = current_generation(s) == generation
+        return _Context(site, refs, enabled, secrets, generation if exact else None)
+
+    def _site_at(self, s: Session, generation: int) -> Site:
+        """The stored site, parsed once per generation (read in ``s``, at ``generation``)."""
+        from helmdeck.store.generation import current_generation
+        from helmdeck.store.repo import load_site
+
+        with self._memo_lock:
+            site = self._sites.get(generation)
+        if site is not None:
+            return site
+        site = load_site(s)
+        if site is None:
+            raise NotFoundError("site: none imported yet; run helmdeck site import FILE")
+        if current_generation(s) == generation:
+            with self._memo_lock:
+                self._sites = {generation: site}
+        return site
+
+    def _refs(self, site: Site) -> dict[str, ChartRef]:
+        from helmdeck.plugins.base import ChartRef
+
+        return {
+            c.name: ChartRef(c.name, c.release, c.namespace or site.spec.namespace)
+            for c in self.app.charts
+        }
 
     def _ref(self, ctx: _Context, chart: str, namespace: str) -> ChartRef:
-        ref = ctx.refs.get(chart)
+        return self._ref_in(ctx.refs, chart, namespace)
+
+    def _ref_in(self, refs: Mapping[str, ChartRef], chart: str, namespace: str) -> ChartRef:
+        ref = refs.get(chart)
         if ref is None:
             raise NotFoundError(
                 f"chart {chart}: not part of application {self.app.name}; "
-                f"known charts: {', '.join(sorted(ctx.refs))}"
+                f"known charts: {', '.join(sorted(refs))}"
             )
         if namespace != ref.namespace:
             raise NotFoundError(
@@ -453,16 +562,34 @@ class OverrideService:
         return tuple(d for d in self.app.chart(chart).depends_on if d in ctx.enabled)
 
     def _layers(self, ctx: _Context, ref: ChartRef) -> _Layers:
+        """The chart's base and system layer: shared, so callers copy before changing them.
+
+        Remembered per (generation, chart, files' stamp): the plugin sees nothing else (the
+        site, secrets and enabled set all move the generation), so equal keys, equal layers.
+        """
         from helmdeck.plugins.base import SiteSnapshot
         from helmdeck.plugins.generate import system_overrides
 
         base = chart_base(ctx.site, ref.chart)
+        key = (ctx.generation, ref, base.stamp)
+        if ctx.generation is not None:
+            with self._memo_lock:
+                memo = self._layer_memo.get(key)
+            if memo is not None:
+                return memo
         plugin = self.plugins.get(ref.chart)
         if plugin is None:
-            return _Layers(base, {}, {})
-        snapshot = SiteSnapshot(ctx.site, ctx.secrets, ctx.enabled, ctx.refs)
-        result = system_overrides(plugin, snapshot, ref, base.chart_values)
-        return _Layers(base, result.values, result.provenance)
+            layers = _Layers(base, {}, {})
+        else:
+            snapshot = SiteSnapshot(ctx.site, ctx.secrets, ctx.enabled, ctx.refs)
+            result = system_overrides(plugin, snapshot, ref, base.chart_values)
+            layers = _Layers(base, result.values, result.provenance)
+        if ctx.generation is not None:
+            with self._memo_lock:
+                if len(self._layer_memo) >= _MAX_MEMO:
+                    self._layer_memo.clear()
+                self._layer_memo[key] = layers
+        return layers
 
     def _validate(
         self, s: Session, ctx: _Context, new: Mapping[str, dict[str, Any]], *, consistency: bool
@@ -568,13 +695,10 @@ def _check_version(chart: str, namespace: str, version: int, if_match: int | Non
 
 def _one_line(ref: ChartRef, exc: UserError, secrets: Mapping[str, str]) -> UserError:
     """Helm's multi-line message as one line, without any secret value it may quote."""
-    from helmdeck.overrides.redact import REDACTED
+    from helmdeck.overrides.redact import redact_text
 
     text = " ".join(str(exc).split()).removeprefix(f"{ref.chart}: ")
-    for value in sorted(secrets.values(), key=len, reverse=True):
-        if value:
-            text = text.replace(value, REDACTED)
-    return UserError(f"{ref.chart} {ref.namespace}: {text}")
+    return UserError(f"{ref.chart} {ref.namespace}: {redact_text(text, secrets.values())}")
 
 
 def _secret_name(fact: str | None) -> str:

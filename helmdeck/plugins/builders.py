@@ -276,6 +276,7 @@ PUBLIC_ENDPOINTS: dict[str, tuple[str, str]] = {
     "image": ("glance", "api"),
     "placement": ("placement", "api"),
     "compute": ("nova", "api"),
+    "compute_metadata": ("metadata", "metadata"),
     "compute_novnc_proxy": ("novncproxy", "novnc_proxy"),
     "compute_serial_proxy": ("serialproxy", "serial_proxy"),
     "compute_spice_proxy": ("spiceproxy", "spice_proxy"),
@@ -285,6 +286,9 @@ PUBLIC_ENDPOINTS: dict[str, tuple[str, str]] = {
     "orchestration": ("heat", "api"),
     "cloudformation": ("cloudformation", "api"),
 }
+# Public hosts only the provider chart uses (a management UI, not in the keystone catalog):
+# set there alone so that no static file's example domain (gateway.yaml) reaches the site.
+PROVIDER_PUBLIC_HOSTS: dict[str, str] = {"oslo_messaging": "rabbitmq"}
 
 # endpoint type -> the chart whose Service it names.
 PROVIDERS: dict[str, str] = {
@@ -359,6 +363,12 @@ def endpoints(
                 out.set((*base, "scheme", side), public_scheme, tls_fact)
                 out.set((*base, "port", port_name, side), port, tls_fact)
         provider = PROVIDERS.get(etype)
+        if etype in PROVIDER_PUBLIC_HOSTS and provider == ref.chart:
+            out.set(
+                ("endpoints", etype, "host_fqdn_override", "public", "host"),
+                f"{PROVIDER_PUBLIC_HOSTS[etype]}.{spec.public_domain}",
+                f"spec.public_domain: {spec.public_domain}",
+            )
         pref = snapshot.releases.get(provider) if provider else None
         if pref is not None and provider != ref.chart and pref.namespace != ref.namespace:
             out.set(

@@ -20,7 +20,7 @@ import yaml
 from pydantic import ValidationError
 
 from helmdeck.errors import UserError
-from helmdeck.site.model import ChartSource, Site
+from helmdeck.site.model import PATTERN_MESSAGES, ChartSource, Site
 from helmdeck.site.validate import Location, Problem, raw_problems, site_problems
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
@@ -64,9 +64,10 @@ def parse_site_yaml(text: str, source: str) -> Site:
     try:
         site = Site.model_validate_json(json.dumps(data))
     except ValidationError as exc:
-        for err in exc.errors(include_url=False, include_input=False):
-            loc = tuple(err["loc"])
-            if loc not in reported:
+        errors = exc.errors(include_url=False, include_input=False)
+        for err in errors:
+            loc = tuple(p for p in err["loc"] if p != "[key]")  # a dict key's own error
+            if loc not in reported and not _explained_below(err, errors):
                 problems.append((loc, _message(err)))
     if site is not None:
         problems.extend(site_problems(site))
@@ -114,6 +115,14 @@ def _format(problems: list[Problem], lines: dict[Location, int], source: str) ->
     return [f"{source}:{line}: {path}: {msg}" for line, path, msg in located]
 
 
+def _explained_below(err: Any, errors: list[Any]) -> bool:
+    """A too-short list whose items failed: the items' errors say what is wrong."""
+    loc = tuple(err["loc"])
+    return err["type"] == "too_short" and any(
+        len(e["loc"]) > len(loc) and tuple(e["loc"][: len(loc)]) == loc for e in errors
+    )
+
+
 def _message(err: Any) -> str:
     kind = err["type"]
     if kind == "extra_forbidden":
@@ -121,7 +130,14 @@ def _message(err: Any) -> str:
     if kind == "missing":
         return "required key missing"
     if kind == "string_pattern_mismatch":
-        return "not a DNS name: use lower-case letters, digits and '-', dot-separated"
+        pattern = err.get("ctx", {}).get("pattern")
+        return PATTERN_MESSAGES.get(
+            pattern, "not a DNS name: use lower-case letters, digits and '-', dot-separated"
+        )
+    if kind == "too_short" and err["loc"][-1:] == ("roles",):
+        return "give at least one role: controller, compute, network or storage"
+    if kind == "too_short" and err["loc"][-1:] == ("hosts",):
+        return "give at least one host"
     msg: str = err["msg"]
     return msg.removeprefix("Value error, ")
 

@@ -24,6 +24,36 @@ DnsName = Annotated[
     ),
 ]
 
+# Kubernetes label (and taint) syntax: the apiserver refuses anything else, so a typo here
+# would only surface when `helmdeck nodes apply` runs against the cluster.
+_LABEL_NAME = r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?"
+_DNS_SUBDOMAIN = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"
+LABEL_KEY_PATTERN = rf"^({_DNS_SUBDOMAIN}/)?{_LABEL_NAME}$"
+LABEL_VALUE_PATTERN = rf"^({_LABEL_NAME})?$"
+# host[:port][/path]: every image becomes <registry>/<repository path>:<tag>, so a scheme or a
+# trailing slash would make every image reference invalid.
+REGISTRY_PATTERN = (
+    r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:[0-9]{1,5})?(/[a-z0-9]+([._-][a-z0-9]+)*)*$"
+)
+UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+
+LabelKey = Annotated[str, StringConstraints(pattern=LABEL_KEY_PATTERN, max_length=317)]
+LabelValue = Annotated[str, StringConstraints(pattern=LABEL_VALUE_PATTERN)]
+Registry = Annotated[str, StringConstraints(pattern=REGISTRY_PATTERN, max_length=255)]
+Uuid = Annotated[str, StringConstraints(pattern=UUID_PATTERN)]
+
+# What the loader says when one of the patterns above does not match.
+PATTERN_MESSAGES = {
+    LABEL_KEY_PATTERN: "not a Kubernetes label key: [prefix/]name, name up to 63 letters, "
+    "digits, '-', '_' or '.', starting and ending with a letter or digit",
+    LABEL_VALUE_PATTERN: "not a Kubernetes label value: up to 63 letters, digits, '-', '_' "
+    "or '.', starting and ending with a letter or digit",
+    REGISTRY_PATTERN: "not an image registry: write host[:port][/path] in lower case, "
+    "without a scheme, e.g. registry.example.com:5000",
+    UUID_PATTERN: "not a UUID: write it as 8-4-4-4-12 hex digits, or leave it null to have "
+    "one generated",
+}
+
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
@@ -37,16 +67,16 @@ class Role(StrEnum):
 
 
 class Taint(_Model):
-    key: str
-    value: str = ""
+    key: LabelKey
+    value: LabelValue = ""
     effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
 
 
 class Host(_Model):
     name: DnsName
     roles: tuple[Role, ...] = Field(min_length=1)
-    zone: str | None = None
-    labels: dict[str, str] = Field(default_factory=dict)
+    zone: LabelValue | None = None
+    labels: dict[LabelKey, LabelValue] = Field(default_factory=dict)
     taints: tuple[Taint, ...] = ()
 
     def has(self, role: Role) -> bool:
@@ -89,7 +119,7 @@ class Ceph(_Model):
     monitors: tuple[str, ...] = ()
     pools: CephPools = CephPools()
     user: str = "cinder"
-    secret_uuid: str | None = None
+    secret_uuid: Uuid | None = None
 
 
 class Storage(_Model):
@@ -112,7 +142,7 @@ class SiteSpec(_Model):
     distro: str = "ubuntu_noble"
     features: tuple[str, ...] = ()
     mode: Literal["production", "development"] = "production"
-    registry: str | None = None
+    registry: Registry | None = None
     charts: Charts = Charts()
     storage: Storage = Storage()
     network: Network = Network()

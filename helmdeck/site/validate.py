@@ -58,10 +58,46 @@ def raw_problems(data: Any) -> list[Problem]:
     return problems
 
 
+# Node labels helmdeck derives from roles and zones (DESIGN §2); a host's extra labels must not
+# set them, or a compute host could attract the control plane.
+ROLE_LABELS = (
+    "openstack-control-plane",
+    "openstack-compute-node",
+    "openstack-network-node",
+    "l3-agent",
+    "openvswitch",
+    "topology.kubernetes.io/zone",
+)
+
+
 def site_problems(site: Site) -> list[Problem]:
     """Every cross-field problem of a well-typed site, in document order."""
     spec = site.spec
     problems: list[Problem] = []
+    for i, host in enumerate(spec.hosts):
+        seen_roles: set[str] = set()
+        for role in host.roles:
+            if role in seen_roles:
+                problems.append(
+                    (("spec", "hosts", i, "roles"), f"role {role.value} listed twice; list it once")
+                )
+            seen_roles.add(role)
+        for key in host.labels:
+            if key in ROLE_LABELS:
+                problems.append(
+                    (
+                        ("spec", "hosts", i, "labels", key),
+                        "helmdeck sets this label from the host's roles (and zone); remove it "
+                        "from labels and give the host the role (or zone) instead",
+                    )
+                )
+    seen_features: set[str] = set()
+    for j, feature in enumerate(spec.features):
+        if feature in seen_features:
+            problems.append(
+                (("spec", "features", j), f"feature {feature} listed twice; list it once")
+            )
+        seen_features.add(feature)
     first_at: dict[str, int] = {}
     for i, host in enumerate(spec.hosts):
         if host.name in first_at:

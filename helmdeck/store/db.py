@@ -1,9 +1,11 @@
 """Opening the store: one engine per URL, one transaction per change, schema at head.
 
 SQLite is the embedded default, so it is tuned for several helmdeck processes on one host:
-WAL lets readers run beside a writer, and every transaction starts with ``BEGIN IMMEDIATE``
-so a read-modify-write (lock overrides, add a key, put) holds the write lock from its first
-read; otherwise two writers would both read version n and one update would be lost.
+WAL lets readers run beside a writer, and every writing transaction starts with
+``BEGIN IMMEDIATE`` so a read-modify-write (lock overrides, add a key, put) holds the write
+lock from its first read; otherwise two writers would both read version n and one update
+would be lost. Read-only transactions start with a plain ``BEGIN``: WAL gives them a
+consistent snapshot without the write lock, so readers never queue behind writers.
 PostgreSQL needs none of this: its writers lock rows explicitly (see ``repo``).
 """
 
@@ -23,6 +25,7 @@ from helmdeck.errors import UserError
 from helmdeck.store.migrations import SCHEMA_HEAD
 
 _BUSY_TIMEOUT_S = 60
+_READONLY = "helmdeck_readonly"
 
 
 class Store:
@@ -32,16 +35,35 @@ class Store:
         self.url = url
         self.engine = _make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._read_engine = self.engine.execution_options(**{_READONLY: True})
+        self._read_sessions = sessionmaker(self._read_engine, expire_on_commit=False)
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
-        """One transaction: committed when the block ends, rolled back if it raises."""
-        with self._sessions() as session, session.begin():
+    def transaction(self, *, readonly: bool = False) -> Iterator[Session]:
+        """One transaction: committed when the block ends, rolled back if it raises.
+
+        ``readonly`` promises not to write: on SQLite it then takes no write lock. Code that
+        may have to write (generating a missing secret) checks ``is_readonly`` and asks its
+        caller to retry in a writing transaction.
+        """
+        sessions = self._read_sessions if readonly else self._sessions
+        with sessions() as session, session.begin():
+            session.info[_READONLY] = readonly
             yield session
+
+    @contextmanager
+    def read_connection(self) -> Iterator[Connection]:
+        """A read-only transaction on a bare connection, for hot paths of a query or two.
+
+        The ORM session costs several times the query itself; a version probe needs none
+        of it. Same guarantees as ``transaction(readonly=True)``.
+        """
+        with self._read_engine.connect() as conn, conn.begin():
+            yield conn
 
     def migrate(self) -> None:
         """Bring the schema to head; a no-op (one query) when it already is."""
@@ -63,6 +85,11 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def is_readonly(s: Session) -> bool:
+    """Whether ``s`` belongs to a ``transaction(readonly=True)``."""
+    return bool(s.info.get(_READONLY))
 
 
 def open_store(url: str | None = None) -> Store:
@@ -115,6 +142,7 @@ def _make_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        readonly = conn.get_execution_options().get(_READONLY, False)
+        conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
     return engine

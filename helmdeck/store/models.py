@@ -63,6 +63,20 @@ class SiteRow(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class GenerationRow(Base):
+    """A counter bumped by every write to what all charts' overrides derive from.
+
+    The site (and hosts), the secrets and the charts' enabled flags feed every chart's
+    system overrides; one number that changes with any of them, in the writing transaction,
+    lets a reader tell in one query whether a result it computed earlier is still exact.
+    """
+
+    __tablename__ = "generation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[int] = mapped_column(Integer)
+
+
 class HostRow(Base):
     """One host; kept in its own table so large sites are one bulk insert and one select."""
 

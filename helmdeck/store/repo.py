@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from helmdeck.errors import ConflictError, NotFoundError, UserError
 from helmdeck.site.model import Site
 from helmdeck.store.dml import dialect_insert
+from helmdeck.store.generation import bump_generation
 from helmdeck.store.models import (
     AuditRow,
     ChartStateRow,
@@ -59,6 +60,7 @@ def save_site(s: Session, site: Site) -> None:
             for i, h in enumerate(hosts)
         ],
     )
+    bump_generation(s)
 
 
 def load_site(s: Session) -> Site | None:
@@ -225,6 +227,7 @@ def set_chart_enabled(s: Session, chart: str, ns: str, enabled: bool) -> None:
             index_elements=["chart", "namespace"], set_={"enabled": enabled}
         )
     )
+    bump_generation(s)
 
 
 def chart_enabled(s: Session) -> dict[tuple[str, str], bool]:
@@ -332,14 +335,16 @@ def create_token(s: Session, role: Role, name: str) -> str:
     return plain
 
 
-def token_role(s: Session, token: str) -> str | None:
-    """The role of ``token``, or None; every stored hash is compared in constant time."""
+def token_info(s: Session, token: str) -> tuple[str, str] | None:
+    """``(name, role)`` of ``token``, or None; every stored hash is compared in constant time."""
     wanted = _token_hash(token)
-    role = None
-    for token_hash, row_role in s.execute(select(TokenRow.token_hash, TokenRow.role)):
+    found = None
+    for name, token_hash, role in s.execute(
+        select(TokenRow.name, TokenRow.token_hash, TokenRow.role)
+    ):
         if hmac.compare_digest(token_hash, wanted):
-            role = row_role
-    return role
+            found = (name, role)
+    return found
 
 
 def _token_hash(token: str) -> str:

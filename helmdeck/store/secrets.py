@@ -17,14 +17,20 @@ from sqlalchemy.orm import Session
 
 from helmdeck.errors import NotFoundError, UserError
 from helmdeck.store.dml import dialect_insert
+from helmdeck.store.generation import bump_generation
 from helmdeck.store.models import SecretRow, utcnow
 
 _ALPHANUMERIC = string.ascii_letters + string.digits
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,127}$")
+_MAX_REMEMBERED = 4096
 
 
 class SecretBox:
-    """Encrypts and decrypts secret values with the site's Fernet key."""
+    """Encrypts and decrypts secret values with the site's Fernet key.
+
+    Decryptions are remembered by ciphertext (an exact key: a changed secret has a new
+    ciphertext), so a process that reads the secrets on every request decrypts each once.
+    """
 
     def __init__(self, key: bytes | None = None) -> None:
         from cryptography.fernet import Fernet
@@ -34,6 +40,7 @@ class SecretBox:
 
             key = config.secret_key()
         self._fernet = Fernet(key)
+        self._plain: dict[bytes, str] = {}
 
     def encrypt(self, value: str) -> bytes:
         return self._fernet.encrypt(value.encode())
@@ -41,13 +48,21 @@ class SecretBox:
     def decrypt(self, token: bytes) -> str:
         from cryptography.fernet import InvalidToken
 
+        token = bytes(token)
+        plain = self._plain.get(token)
+        if plain is not None:
+            return plain
         try:
-            return self._fernet.decrypt(bytes(token)).decode()
+            plain = self._fernet.decrypt(token).decode()
         except InvalidToken:
             raise UserError(
                 "secret store: a secret does not decrypt with the current key; set "
                 "HELMDECK_SECRET_KEY (or restore secret.key) to the key the store was created with"
             ) from None
+        if len(self._plain) >= _MAX_REMEMBERED:
+            self._plain.clear()
+        self._plain[token] = plain
+        return plain
 
 
 def check_secret_name(name: str) -> str:
@@ -99,6 +114,7 @@ def ensure_secrets(s: Session, box: SecretBox, names: Iterable[str]) -> dict[str
         for n in missing
     ]
     s.execute(dialect_insert(s, SecretRow).on_conflict_do_nothing(index_elements=["name"]), rows)
+    bump_generation(s)
     return all_secrets(s, box)
 
 
@@ -114,6 +130,7 @@ def set_secret(s: Session, box: SecretBox, name: str, value: str) -> None:
         row.ciphertext = box.encrypt(value)
         row.updated_at = utcnow()
     s.flush()
+    bump_generation(s)
 
 
 def rotate_secret(s: Session, box: SecretBox, name: str) -> None:
@@ -124,6 +141,7 @@ def rotate_secret(s: Session, box: SecretBox, name: str) -> None:
     row.ciphertext = box.encrypt(generate_secret(name))
     row.updated_at = utcnow()
     s.flush()
+    bump_generation(s)
 
 
 def secret_names(s: Session) -> list[str]:

@@ -463,8 +463,8 @@ def load_values_file(path: str | Path) -> dict[str, Any]:
     return load_values(text, str(path))
 
 
-class _Dumper(yaml.SafeDumper):
-    """A dumper whose "would this plain scalar change type?" test is go-yaml's, not PyYAML's."""
+class _GoResolver(yaml.resolver.Resolver):
+    """Dumping: the "would this plain scalar change type?" test is go-yaml's, not PyYAML's."""
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
         if kind is yaml.ScalarNode and implicit[0]:
@@ -475,12 +475,17 @@ class _Dumper(yaml.SafeDumper):
         return super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
 
 
-def _represent_float(dumper: yaml.SafeDumper, data: float) -> yaml.ScalarNode:
+def _represent_float(dumper: yaml.representer.SafeRepresenter, data: float) -> yaml.ScalarNode:
     text = repr(data)
     if "e" in text and "." not in text.split("e")[0]:
         mantissa, exp = text.split("e")
         text = f"{mantissa}.0e{exp}"
     return dumper.represent_scalar(_TAG + "float", text)
+
+
+class _Dumper(_GoResolver, yaml.CSafeDumper):
+    """libyaml's emitter (C) writes the text: the same bytes as PyYAML's pure-Python emitter
+    for these options, several times faster on a large chart's values."""
 
 
 _Dumper.add_representer(float, _represent_float)

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from api_support import NS, Deployment, generated_secrets
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from helmdeck.api.app import create_app
 from helmdeck.api.middleware import MAX_BODY_BYTES
@@ -91,7 +92,8 @@ def test_reveal_shows_real_values_to_admin_and_is_audited(
     assert any(v in r.text for v in generated_secrets(deployment).values())
     with open_store(deployment.url) as store, store.transaction() as s:
         entries = repo.audit_log(s)
-    assert any(e.action == "reveal" and e.target == f"keystone@{NS}" for e in entries)
+    assert any(e.action == "reveal" and e.target == f"keystone@{NS}" and e.actor == "api:test-admin"
+               for e in entries)
 
 
 def test_patch_reuse_then_reset_and_etag(api: TestClient, deployment: Deployment) -> None:
@@ -195,7 +197,7 @@ def test_history_rollback_enable_disable(api: TestClient, deployment: Deployment
         api.patch(URL, params=q, headers=h, json={"values": {"set": [expr]}})
     revisions = api.get(f"{URL}/history", params=q, headers=h).json()["revisions"]
     assert [r["revision"] for r in revisions] == [1, 2]
-    assert revisions[0]["values"] == "a: 1\n" and revisions[0]["actor"] == "api:admin"
+    assert revisions[0]["values"] == "a: 1\n" and revisions[0]["actor"] == "api:test-admin"
     r = api.post(f"{URL}/rollback", params=q, headers=h, json={"to": 1})
     assert r.json()["user_overrides"] == "a: 1\n" and r.headers["ETag"] == '"3"'
     assert api.post(f"{URL}/rollback", params=q, headers=h, json={"to": 0}).status_code == 400
@@ -271,9 +273,11 @@ def test_sqlite_transactions_queue_in_process(deployment: Deployment) -> None:
         holder.start()
         inside.wait()
         taken_by_other = not serial._lock.acquire(blocking=False)
+        with serial.transaction(readonly=True) as s:  # readers do not queue behind writers
+            reader_ran = s.execute(text("SELECT 1")).scalar() == 1
         release.set()
         holder.join()
         with serial.transaction():
             reentrant = serial._lock.acquire(blocking=False)
             serial._lock.release()
-    assert taken_by_other and reentrant
+    assert taken_by_other and reentrant and reader_ran

@@ -46,7 +46,7 @@ def _runner(local_url: str, server: Server, token: str) -> Callable[..., tuple[s
     return run
 
 # Who made a revision is the one thing that differs: the local user, or the token's role.
-ACTOR = re.compile(r"\b(cli:[\w.-]+|api:admin)")
+ACTOR = re.compile(r"\b(cli:[\w.-]+|api:test-admin)")
 
 COMMANDS: list[tuple[str, ...]] = [
     ("helm-override-list",),
@@ -110,7 +110,7 @@ def test_remote_history_matches_but_names_the_api_actor(
     assert [(r["revision"], r["diff"]) for r in local] == [
         (r["revision"], r["diff"]) for r in remote_
     ]
-    assert {r["actor"] for r in remote_} == {"api:admin"}
+    assert {r["actor"] for r in remote_} == {"api:test-admin"}
 
 
 def test_remote_reveal_shows_the_servers_secrets_and_audits(
@@ -127,7 +127,7 @@ def test_remote_reveal_shows_the_servers_secrets_and_audits(
 
     with open_store(deployment.url) as store, store.transaction() as s:
         actions = [(e.actor, e.action) for e in repo.audit_log(s)]
-    assert ("api:admin", "reveal") in actions
+    assert ("api:test-admin", "reveal") in actions
 
 
 def test_reader_token_cannot_write_remotely(

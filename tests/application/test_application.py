@@ -64,6 +64,17 @@ def test_dependents() -> None:
     assert "horizon" in app.dependents("mariadb")
 
 
+def test_disabled_dependencies_of_enabled_charts_are_named() -> None:
+    app = load_application()
+    enabled = set(app.names()) - {"keystone", "horizon"}
+    missing = app.disabled_dependencies(enabled)
+    assert missing == {
+        c: ("keystone",) for c in ("cinder", "glance", "heat", "neutron", "nova", "placement")
+    }
+    assert app.disabled_dependencies(set(app.names())) == {}
+    assert app.disabled_dependencies(set(app.names()) - {"nova", "neutron", "libvirt"}) == {}
+
+
 def test_unknown_chart_is_not_found() -> None:
     with pytest.raises(NotFoundError, match="swift: not part of application"):
         load_application().chart("swift")

@@ -34,6 +34,7 @@ def site(
     features: list[str] | None = None,
     release: str = "2026.1",
     distro: str = "ubuntu_noble",
+    network: str = "openvswitch",
 ) -> Site:
     doc: dict[str, Any] = {
         "apiVersion": "helmdeck/v1",
@@ -45,6 +46,7 @@ def site(
             "distro": distro,
             "features": features or [],
             "charts": {"source": source},
+            "network": {"backend": network},
             "hosts": [{"name": "h", "roles": ["controller", "compute"]}],
         },
     }
@@ -102,6 +104,22 @@ def test_both_layouts_and_provenance_of_the_file_that_won(tmp_path: Path) -> Non
         "a.q": "static: values_overrides/kst/2026.1.yaml",
         "list": "static: values_overrides/kst/2026.1.yaml",
     }
+
+
+def test_ovn_backend_picks_the_ovn_overrides(tmp_path: Path) -> None:
+    """Upstream's ovn.yaml turns off the OVS agents and sets the ML2 driver; without it an ovn
+    site renders neutron half-OVS (dhcp/l3 agents waiting for an OVS agent that never runs)."""
+    _write(tmp_path / "values_overrides/neutron/ovn.yaml", "manifests: {l3: false}\n")
+    _write(tmp_path / "values_overrides/neutron/gateway-ovn.yaml", "g: 1\n")
+    _write(tmp_path / "values_overrides/neutron/2026.1-ubuntu_noble.yaml", "i: 1\n")
+    ovn = site({"path": str(tmp_path)}, network="ovn")
+    names = [p.name for p in static_override_files(ovn, "neutron")]
+    assert names == ["2026.1-ubuntu_noble.yaml", "ovn.yaml"]
+    explicit = site({"path": str(tmp_path)}, features=["gateway", "ovn"], network="ovn")
+    names = [p.name for p in static_override_files(explicit, "neutron")]
+    assert names == ["2026.1-ubuntu_noble.yaml", "ovn.yaml", "gateway-ovn.yaml"]
+    ovs = site({"path": str(tmp_path)})
+    assert [p.name for p in static_override_files(ovs, "neutron")] == ["2026.1-ubuntu_noble.yaml"]
 
 
 def test_no_override_files_gives_nothing(tmp_path: Path) -> None:

@@ -184,3 +184,24 @@ def test_export_import_history_rollback(cli: Cli, tmp_path: Path) -> None:
     assert "1 charts changed" in cli("overrides", "import", str(export))[0]
     out, _ = cli("helm-override-delete", *KS)
     assert "Deleted chart overrides keystone:openstack" in out
+
+
+def test_every_override_command_takes_app(cli: Cli, tmp_path: Path) -> None:
+    """``--app FILE`` (DESIGN §5) works on the override commands as on the deploy ones."""
+    app = tmp_path / "app.yaml"
+    app.write_text("name: small\ncharts:\n  - name: mariadb\n  - name: keystone\n"
+                   "    depends_on: [mariadb]\n")
+    doc = json.loads(cli("helm-override-list", "--app", str(app), "-o", "json")[0])
+    assert [c["name"] for c in doc["charts"]] == ["keystone", "mariadb"]
+    _, err = cli("helm-override-show", "memcached", "openstack", "--app", str(app), code=2)
+    assert "not part of application small" in err
+    cli("helm-override-update", *KS, "--app", str(app), "--set", "a=1")
+    assert yaml.safe_load(cli("overrides", "history", *KS, "--app", str(app), "-o", "yaml")[0])
+    for command in (["helm-override-show", *KS], ["explain", *KS, "a"],
+                    ["helm-override-delete", *KS], ["chart", "disable", *KS],
+                    ["chart", "enable", *KS], ["overrides", "export", str(tmp_path / "x.yaml")],
+                    ["overrides", "import", str(tmp_path / "x.yaml")],
+                    ["overrides", "rollback", *KS, "--to", "1"]):
+        cli(*command, "--app", str(app))
+    _, err = cli("--url", "http://127.0.0.1:9", "helm-override-list", "--app", str(app), code=2)
+    assert "--app" in err and "server" in err

@@ -12,6 +12,7 @@ from deploy_fakes import MemoryReleases
 
 from helmdeck.deploy.apply import execute, remove
 from helmdeck.deploy.deployer import StoreRecorder, current_plan, render_release
+from helmdeck.deploy.ops import Deployed
 from helmdeck.errors import UserError
 from helmdeck.overrides.service import DesiredRelease, OverrideService
 from helmdeck.store.repo import release_states
@@ -214,3 +215,39 @@ def test_remove_without_dependents_uninstalls_alone() -> None:
     assert remove(APP, "db", enabled=enabled, releases=releases, cascade=False, ops=ops,
                   on_removed=lambda c: None) == ["db"]
     assert ops.calls == [("uninstall", "db")]
+
+
+def test_helm_error_text_is_redacted_where_recorded_and_shown() -> None:
+    """Helm may quote a rendered manifest in its error: the release's secrets must not leak."""
+    from helmdeck.deploy.plan import Plan, PlanItem
+    from helmdeck.store.repo import ReleaseState
+
+    values = {"endpoints": {"oslo_db": {"auth": {"admin": {"password": "s3cr3t-value"}}}},
+              "conf": {"url": "mysql://root:s3cr3t-value@db"}}
+    d = DesiredRelease(chart="db", release="db", namespace="openstack", chart_dir=Path("."),
+                       chart_version="1", values=values, values_hash="x", depends_on=())
+    item = PlanItem(chart="db", release="db", namespace="openstack", level=0,
+                    action="install", reason="", desired=d)
+
+    class Quoting(MemoryReleases):
+        def deploy(self, release: DesiredRelease, *, wait: bool, timeout: int) -> Deployed:
+            raise UserError(f"db (openstack): manifest invalid near {release.values}")
+
+    class Recorder:
+        def __init__(self) -> None:
+            self.states: list[ReleaseState] = []
+
+        def record(self, state: ReleaseState) -> None:
+            self.states.append(state)
+
+        def forget(self, release: str, namespace: str) -> None:
+            raise AssertionError("nothing is uninstalled")
+
+    shown: list[str] = []
+    recorder = Recorder()
+    [outcome] = execute(Plan((item,), ""), Quoting(), recorder=recorder,
+                        on_done=lambda o: shown.append(o.detail))
+    assert outcome.status == "failed" and "<redacted>" in outcome.detail
+    assert "manifest invalid" in outcome.detail
+    for text in (outcome.detail, recorder.states[0].error or "", *shown):
+        assert "s3cr3t" not in text

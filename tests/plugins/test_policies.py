@@ -388,3 +388,16 @@ def test_required_secrets_and_missing_secret() -> None:
     broken = SiteSnapshot(site, {}, snap.enabled, snap.releases)
     with pytest.raises(UserError, match="chart nova: secrets not generated yet: ceph_secret_uuid"):
         system_overrides(plugins["nova"], broken, snap.releases["nova"], chart_values("nova"))
+
+
+def test_every_public_host_a_chart_declares_is_on_the_public_domain() -> None:
+    """No public hostname is left to a static file (gateway.yaml sets *.openstack-helm.org)."""
+    out = generate(build_site(tls=True))
+    metadata = [_endpoint_views(out, "compute_metadata")[c] for c in ("nova", "neutron")]
+    for view in metadata:
+        assert view["host_fqdn_override"] == {"public": {"host": f"metadata.{DOMAIN}"}}
+        assert view["scheme"] == {"public": "https"}
+        assert view["port"] == {"metadata": {"public": 443}}
+    rabbit = get(out["rabbitmq"], "endpoints.oslo_messaging.host_fqdn_override.public.host")
+    assert rabbit == f"rabbitmq.{DOMAIN}"
+    assert "host_fqdn_override" not in get(out["nova"], "endpoints.oslo_messaging")

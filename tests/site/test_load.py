@@ -171,6 +171,92 @@ def test_bad_input_names_line_and_path(text: str, expected: str) -> None:
     assert any(re.match(expected, line) for line in found), found
 
 
+CMP = "      roles: [compute]\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(
+            edit(CMP, CMP + "      labels: {'bad key!': x}\n"),
+            r'site.yaml:17: spec.hosts\[1\].labels\["bad key!"\]: not a Kubernetes label key',
+            id="label-key",
+        ),
+        pytest.param(
+            edit(CMP, CMP + "      labels: {hw: 'a b'}\n"),
+            r"site.yaml:17: spec.hosts\[1\].labels.hw: not a Kubernetes label value",
+            id="label-value",
+        ),
+        pytest.param(
+            edit(CMP, CMP + "      labels: {openstack-control-plane: enabled}\n"),
+            r"site.yaml:17: spec.hosts\[1\].labels.openstack-control-plane: helmdeck sets this "
+            r"label from the host's roles",
+            id="label-owned-by-roles",
+        ),
+        pytest.param(
+            edit(CMP, CMP + "      zone: 'my zone!'\n"),
+            r"site.yaml:17: spec.hosts\[1\].zone: not a Kubernetes label value",
+            id="zone",
+        ),
+        pytest.param(
+            edit(CMP, CMP + "      taints: [{key: 'bad key', effect: NoSchedule}]\n"),
+            r"site.yaml:17: spec.hosts\[1\].taints\[0\].key: not a Kubernetes label key",
+            id="taint-key",
+        ),
+        pytest.param(
+            edit(CMP, "      roles: []\n"),
+            r"site.yaml:16: spec.hosts\[1\].roles: give at least one role",
+            id="no-roles",
+        ),
+        pytest.param(
+            edit(CMP, "      roles: [compute, compute]\n"),
+            r"site.yaml:16: spec.hosts\[1\].roles: role compute listed twice",
+            id="duplicate-role",
+        ),
+        pytest.param(
+            edit("  storage:\n", "  features: [gateway, tls, gateway]\n  storage:\n"),
+            r"site.yaml:8: spec.features\[2\]: feature gateway listed twice",
+            id="duplicate-feature",
+        ),
+        pytest.param(
+            edit("  storage:\n", "  registry: https://registry.example.com\n  storage:\n"),
+            r"site.yaml:8: spec.registry: not an image registry",
+            id="registry-scheme",
+        ),
+        pytest.param(
+            edit(
+                "    backend: local\n",
+                "    backend: ceph\n    ceph: {monitors: [10.0.0.1], secret_uuid: nope}\n",
+            ),
+            r"site.yaml:10: spec.storage.ceph.secret_uuid: not a UUID",
+            id="ceph-uuid",
+        ),
+    ],
+)
+def test_bad_kubernetes_names_and_duplicates(text: str, expected: str) -> None:
+    found = problems(text)
+    assert len(found) == 1 and re.match(expected, found[0]), found
+
+
+@pytest.mark.parametrize(
+    "registry",
+    ["registry.example.com", "registry.example.com:5000", "registry.example.com/mirror",
+     "localhost:5000/a/b", "10.0.0.5:5000"],
+)
+def test_registry_forms_accepted(registry: str) -> None:
+    site = parse_site_yaml(edit("  storage:\n", f"  registry: {registry}\n  storage:\n"), "s")
+    assert site.spec.registry == registry
+
+
+def test_kubernetes_labels_zones_and_taints_accepted() -> None:
+    extra = (
+        "      zone: eu-west-1a\n      labels: {example.com/hw: gpu.v1, empty: ''}\n"
+        "      taints: [{key: node.example.com/dedicated, value: gpu, effect: NoExecute}]\n"
+    )
+    site = parse_site_yaml(edit(CMP, CMP + extra), "s")
+    assert site.spec.hosts[1].labels == {"example.com/hw": "gpu.v1", "empty": ""}
+
+
 def test_secret_values_never_echoed() -> None:
     found = problems(edit("  storage:\n", "  secrets:\n    db_password: hunter2\n  storage:\n"))
     assert "hunter2" not in "\n".join(found)
@@ -241,7 +327,9 @@ _roles = st.lists(
     unique=True,
 )
 _labels = st.dictionaries(
-    st.from_regex(r"\A[a-z][a-z0-9./-]{0,15}\Z"), st.text(max_size=8), max_size=3
+    st.from_regex(r"\A([a-z]{1,5}\.[a-z]{2,3}/)?[a-z]([a-z0-9._-]{0,8}[a-z0-9])?\Z"),
+    st.from_regex(r"\A([A-Za-z0-9]([A-Za-z0-9._-]{0,6}[A-Za-z0-9])?)?\Z"),
+    max_size=3,
 )
 
 

@@ -341,8 +341,75 @@ def test_tokens_store_only_hashes(store: Store) -> None:
         with pytest.raises(UserError):
             repo.create_token(s, "root", "x")  # type: ignore[arg-type]
     with store.transaction() as s:
-        assert repo.token_role(s, admin) == "admin"
-        assert repo.token_role(s, reader) == "reader"
-        assert repo.token_role(s, admin + "x") is None
+        assert repo.token_info(s, admin) == ("ci", "admin")
+        assert repo.token_info(s, reader) == ("dash", "reader")
+        assert repo.token_info(s, admin + "x") is None
         dump = str(s.execute(text("SELECT * FROM api_token")).all())
     assert admin not in dump and reader not in dump
+
+
+# --- read-only transactions and the generation ----------------------------------------------
+
+
+def test_read_only_transactions_take_no_write_lock(tmp_path: Any) -> None:
+    """On SQLite a reader completes while a writer holds the lock (it used to queue behind)."""
+    from helmdeck.store.db import is_readonly
+
+    with open_store(f"sqlite:///{tmp_path / 'store.db'}") as store:
+        began: list[str] = []
+        event.listen(store.engine, "before_cursor_execute",
+                     lambda _c, _cur, stmt, *_a: began.append(stmt) if "BEGIN" in stmt else None)
+        order: list[str] = []
+        writing, read_done = threading.Event(), threading.Event()
+
+        def writer() -> None:
+            with store.transaction() as s:
+                repo.set_chart_enabled(s, "nova", "openstack", False)
+                writing.set()
+                read_done.wait(30)
+                order.append("writer released")
+
+        thread = threading.Thread(target=writer)
+        thread.start()
+        writing.wait()
+        with store.transaction(readonly=True) as s:
+            assert is_readonly(s)
+            assert repo.chart_enabled(s) == {}  # the writer has not committed yet
+        with store.read_connection() as conn:
+            assert conn.execute(text("SELECT count(*) FROM chart_state")).scalar() == 0
+        order.append("reader done")
+        read_done.set()
+        thread.join()
+    assert order == ["reader done", "writer released"]
+    assert began == ["BEGIN IMMEDIATE", "BEGIN", "BEGIN"]
+
+
+def test_every_input_of_the_overrides_moves_the_generation(
+    store: Store, box: SecretBox, make_site: MakeSite
+) -> None:
+    from helmdeck.store.generation import chart_key, current_generation
+
+    def generation() -> int:
+        with store.transaction(readonly=True) as s:
+            return current_generation(s)
+
+    changes: list[Callable[[Any], object]] = [
+        lambda s: repo.save_site(s, make_site()),
+        lambda s: repo.set_chart_enabled(s, "nova", "openstack", False),
+        lambda s: ensure_secrets(s, box, ["nova_db_password"]),
+        lambda s: set_secret(s, box, "nova_db_password", "x"),
+        lambda s: rotate_secret(s, box, "nova_db_password"),
+    ]
+    for change in changes:
+        before = generation()
+        with store.transaction() as s:
+            change(s)
+        assert generation() == before + 1
+    before = generation()
+    with store.transaction() as s:
+        ensure_secrets(s, box, ["nova_db_password"])  # exists: nothing written
+        assert chart_key(s, "nova", "openstack") == (before, 0)
+        repo.put_user_overrides(s, "nova", "openstack", {"a": 1}, actor="t", diff="")
+        # user overrides have their own version, so other charts' results stay valid
+        assert chart_key(s, "nova", "openstack") == (before, 1)
+    assert generation() == before
