@@ -23,23 +23,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import yaml
+from timing import best_of
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def best_of(n: int, fn: Callable[[], Any]) -> float:
-    times = []
-    for _ in range(n):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def helmdeck(env: dict[str, str], *args: str) -> str:

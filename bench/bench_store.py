@@ -22,6 +22,7 @@ from typing import Any
 from cryptography.fernet import Fernet
 from sqlalchemy import event, select
 from sqlalchemy.engine import make_url
+from timing import timings
 
 from helmdeck.site.model import Site
 from helmdeck.store import Store, open_store, repo
@@ -81,11 +82,7 @@ def measure(store: Store, fn: Callable[[], int], repeat: int) -> tuple[float, in
 
     fn()  # warm caches and the pool
     event.listen(store.engine, "before_cursor_execute", seen)
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
+    times = timings(repeat, fn)
     event.remove(store.engine, "before_cursor_execute", seen)
     return statistics.median(times), count // repeat
 

@@ -15,9 +15,10 @@ import random
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
+
+from timing import best_of
 
 SCALARS = ["true", "on", "1", "2.5", "007", "0x1F", "text value", "'quoted'", "null",
            "2001-12-14", "1e3", "-42", "IfNotPresent", "quay.io/airshipit/keystone:2025.1"]
@@ -56,15 +57,6 @@ def make_sets(count: int, seed: int = 11) -> list[str]:
             f"extra.e{n}[{rng.randint(0, 3)}]=v{n}"
         )
     return exprs
-
-
-def best_of(repeat: int, fn: Any) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def main() -> None:

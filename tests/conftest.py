@@ -6,8 +6,13 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+from support import as_site, site_doc
+
+if TYPE_CHECKING:
+    from helmdeck.site.model import Site
 
 # Where the PostgreSQL used by the tests lives; its user must be allowed to create databases.
 PG_ADMIN_URL = os.environ.get(
@@ -73,22 +78,14 @@ def site_data(hosts: int = 3, **spec: object) -> dict[str, object]:
         {"name": f"cmp-{i}", "roles": ["compute"], "labels": {"rack": f"r{i % 8}"}}
         for i in range(1, hosts)
     ]
-    return {
-        "apiVersion": "helmdeck/v1",
-        "kind": "Site",
-        "metadata": {"name": "lab1"},
-        "spec": {"public_domain": "cloud.example.com", "hosts": host_list, **spec},
-    }
+    return site_doc(host_list, **spec)
 
 
 @pytest.fixture
 def make_site() -> object:
     """``make_site(hosts=3, **spec) -> Site``: a valid site of the given size."""
-    import json
-
-    from helmdeck.site.model import Site
 
     def build(hosts: int = 3, **spec: object) -> Site:
-        return Site.model_validate_json(json.dumps(site_data(hosts, **spec)))
+        return as_site(site_data(hosts, **spec))
 
     return build

@@ -8,6 +8,6 @@ half-way through an ``apply``.
 
 from __future__ import annotations
 
-from helmdeck.application.model import AppChart, Application, load_application
+from helmdeck.application.model import AppChart, Application, SiteTraits, When, load_application
 
-__all__ = ["AppChart", "Application", "load_application"]
+__all__ = ["AppChart", "Application", "SiteTraits", "When", "load_application"]

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, get_args, get_type_hints
 
 import yaml
 
 from helmdeck.errors import NotFoundError, UserError
+
+if TYPE_CHECKING:
+    from helmdeck.site.model import Site
 
 DEFAULT_TIMEOUT = 600
 _CHART_KEYS = {
@@ -21,7 +25,53 @@ _CHART_KEYS = {
     "wait",
     "timeout",
     "recreate_on_change",
+    "when",
 }
+# `when:` keys: the site trait each one tests (``enabled`` tests the other charts instead).
+_WHEN_KEYS = ("network", "storage", "role", "enabled")
+
+
+@dataclass(frozen=True)
+class SiteTraits:
+    """The few site facts a chart's ``when:`` may test, kept apart from the site model so the
+    application stays a plain graph (and tests can state traits without a whole site)."""
+
+    network: str = "openvswitch"
+    storage: str = "local"
+    roles: frozenset[str] = frozenset({"controller", "compute", "network", "storage"})
+
+    @classmethod
+    def of(cls, site: Site) -> SiteTraits:
+        spec = site.spec
+        roles = frozenset(str(r) for h in spec.hosts for r in h.roles)
+        return cls(network=spec.network.backend, storage=spec.storage.backend, roles=roles)
+
+    def values(self, key: str) -> frozenset[str]:
+        if key == "role":
+            return self.roles
+        return frozenset({self.network if key == "network" else self.storage})
+
+
+@dataclass(frozen=True)
+class When:
+    """When a chart belongs to a site: every key must hold; a key holds when ANY of its values
+    does (``enabled: [nova, cinder]``: deploy while at least one of its consumers is enabled).
+
+    A chart whose condition fails is not part of the site at all, as if it were not in the
+    application: a dependency on it is void rather than missing.
+    """
+
+    conditions: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def holds(self, traits: SiteTraits, enabled: frozenset[str] | set[str]) -> bool:
+        for key, wanted in self.conditions:
+            have = enabled if key == "enabled" else traits.values(key)
+            if not any(w in have for w in wanted):
+                return False
+        return True
+
+    def charts(self) -> tuple[str, ...]:
+        return dict(self.conditions).get("enabled", ())
 
 
 @dataclass(frozen=True)
@@ -40,6 +90,7 @@ class AppChart:
     wait: bool = True
     timeout: int = DEFAULT_TIMEOUT
     recreate_on_change: tuple[str, ...] = ()
+    when: When = When()
 
 
 @dataclass(frozen=True)
@@ -61,6 +112,12 @@ class Application:
                 raise UserError(
                     f"application {self.name}: chart {c.name} depends on unknown chart "
                     f"{', '.join(unknown)}; add it to the application or drop the dependency"
+                )
+            unknown = sorted(set(c.when.charts()) - known)
+            if unknown:
+                raise UserError(
+                    f"application {self.name}: chart {c.name} when.enabled names unknown chart "
+                    f"{', '.join(unknown)}; add it to the application or fix the name"
                 )
         cycle = _find_cycle({c.name: c.depends_on for c in self.charts})
         if cycle:
@@ -106,16 +163,38 @@ class Application:
             out[d].append(name)
         return [sorted(level) for level in out]
 
-    def disabled_dependencies(self, enabled: set[str]) -> dict[str, tuple[str, ...]]:
+    def active(self, candidates: set[str] | frozenset[str], traits: SiteTraits) -> frozenset[str]:
+        """The candidates (charts the operator has not disabled) whose ``when:`` holds.
+
+        Dropping a chart can fail another's ``enabled:`` condition (no nova, so no libvirt),
+        so this repeats until nothing more drops; conditions only ask for charts to be
+        present, so the set only shrinks and the loop ends.
+        """
+        on = {c.name for c in self.charts if c.name in candidates}
+        while True:
+            off = {n for n in on if not self._by_name[n].when.holds(traits, on)}
+            if not off:
+                return frozenset(on)
+            on -= off
+
+    def disabled_dependencies(
+        self, enabled: set[str] | frozenset[str], traits: SiteTraits | None = None
+    ) -> dict[str, tuple[str, ...]]:
         """Enabled chart -> the charts it depends on that are not enabled.
 
         An enabled chart whose dependency is off hangs its hook jobs until Helm's timeout
         (glance's ks-user waits for keystone), so callers refuse or at least say so up front.
+        With ``traits``, a dependency whose ``when:`` fails for the site is not counted: it
+        does not belong to this site (ovn on an Open vSwitch site), so nothing waits for it.
         """
         out = {}
         for c in self.charts:
             if c.name in enabled:
-                missing = tuple(d for d in c.depends_on if d not in enabled)
+                missing = tuple(
+                    d for d in c.depends_on
+                    if d not in enabled
+                    and (traits is None or self._by_name[d].when.holds(traits, enabled))
+                )
                 if missing:
                     out[c.name] = missing
         return out
@@ -197,7 +276,46 @@ def _parse_chart(raw: Any, where: str) -> AppChart:
         wait=wait,
         timeout=timeout,
         recreate_on_change=strings("recreate_on_change"),
+        when=_parse_when(raw.get("when"), f"{where}.when"),
     )
+
+
+def _allowed_traits() -> dict[str, frozenset[str]]:
+    """What each site trait can be, from the site model itself, so a typo (`network: ovm`)
+    is refused on load instead of silently never matching."""
+    from helmdeck.site.model import Network, Role, Storage
+
+    return {
+        "network": frozenset(get_args(get_type_hints(Network)["backend"])),
+        "storage": frozenset(get_args(get_type_hints(Storage)["backend"])),
+        "role": frozenset(str(r) for r in Role),
+    }
+
+
+def _parse_when(raw: Any, where: str) -> When:
+    if raw is None:
+        return When()
+    if not isinstance(raw, Mapping) or not raw:
+        raise UserError(f"{where}: must be a map such as {{network: ovn}} or {{enabled: nova}}")
+    allowed = _allowed_traits()
+    conditions = []
+    for key in sorted(raw):
+        if key not in _WHEN_KEYS:
+            raise UserError(f"{where}: unknown key {key}; allowed: {', '.join(_WHEN_KEYS)}")
+        value = raw[key]
+        values = [value] if isinstance(value, str) else value
+        if not isinstance(values, list) or not values or not all(
+            isinstance(v, str) for v in values
+        ):
+            raise UserError(f"{where}.{key}: must be a name or a non-empty list of names")
+        bad = sorted(set(values) - allowed[key]) if key in allowed else []
+        if bad:
+            raise UserError(
+                f"{where}.{key}: {', '.join(bad)} is not a site {key}; "
+                f"one of: {', '.join(sorted(allowed[key]))}"
+            )
+        conditions.append((key, tuple(values)))
+    return When(tuple(conditions))
 
 
 def load_application(path: Path | None = None) -> Application:

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from helmdeck.plugins.builders import PROVIDERS, PUBLIC_ENDPOINTS
 from helmdeck.plugins.secretpaths import is_secret_path
 from helmdeck.values.paths import format_path
 
@@ -132,53 +133,51 @@ def _present(copies: Iterable[_Copy | None]) -> list[_Copy]:
 IDENTITY_ADMIN: Parts = ("endpoints", "identity", "auth", "admin")
 
 
-def keystone_admin(combined: Combined, releases: Mapping[str, str]) -> list[Inconsistency]:
-    """Every chart's ks-* jobs log in as the admin keystone bootstrapped."""
-    provider = _copy(combined, "keystone", IDENTITY_ADMIN)
-    if provider is None:
+def _clients_match(
+    rule: str, combined: Combined, provider: str, provider_path: Parts, client_path: Parts
+) -> list[Inconsistency]:
+    """Every other chart's ``client_path`` credentials against the provider's, leaf by leaf."""
+    theirs = _copy(combined, provider, provider_path)
+    if theirs is None:
         return []
     out: list[Inconsistency] = []
     for chart in sorted(combined):
-        client = _copy(combined, chart, IDENTITY_ADMIN) if chart != "keystone" else None
+        client = _copy(combined, chart, client_path) if chart != provider else None
         if client is not None:
-            out += _pairwise("keystone-admin", client, provider)
+            out += _pairwise(rule, client, theirs)
     return out
+
+
+def keystone_admin(combined: Combined, releases: Mapping[str, str]) -> list[Inconsistency]:
+    """Every chart's ks-* jobs log in as the admin keystone bootstrapped."""
+    return _clients_match("keystone-admin", combined, "keystone", IDENTITY_ADMIN, IDENTITY_ADMIN)
 
 
 def db_admin(combined: Combined, releases: Mapping[str, str]) -> list[Inconsistency]:
     """Clients' db-init logs in as mariadb's root (nova also for cell0/cell1)."""
-    provider = _copy(combined, "mariadb", ("endpoints", "oslo_db", "auth", "admin"))
-    if provider is None:
-        return []
-    out: list[Inconsistency] = []
-    for chart in sorted(combined):
-        if chart == "mariadb":
-            continue
-        endpoints = _get(combined[chart], ("endpoints",))
-        if not isinstance(endpoints, Mapping):
-            continue
-        for etype in sorted(str(t) for t in endpoints if str(t).startswith("oslo_db")):
-            client = _copy(combined, chart, ("endpoints", etype, "auth", "admin"))
-            if client is not None:
-                out += _pairwise("db-admin", client, provider)
-    return out
+    etypes = {
+        str(t)
+        for values in combined.values()
+        if isinstance(endpoints := _get(values, ("endpoints",)), Mapping)
+        for t in endpoints
+        if str(t).startswith("oslo_db")
+    }
+    root: Parts = ("endpoints", "oslo_db", "auth", "admin")
+    return [
+        found
+        for etype in sorted(etypes)
+        for found in _clients_match(
+            "db-admin", combined, "mariadb", root, ("endpoints", etype, "auth", "admin")
+        )
+    ]
 
 
 def rabbitmq_admin(combined: Combined, releases: Mapping[str, str]) -> list[Inconsistency]:
     """Clients' rabbit-init logs in as the user the rabbitmq chart calls ``auth.user``."""
-    provider = _copy(combined, "rabbitmq", ("endpoints", "oslo_messaging", "auth", "user"))
-    if provider is None:
-        return []
-    out: list[Inconsistency] = []
-    for chart in sorted(combined):
-        client = (
-            _copy(combined, chart, ("endpoints", "oslo_messaging", "auth", "admin"))
-            if chart != "rabbitmq"
-            else None
-        )
-        if client is not None:
-            out += _pairwise("rabbitmq-admin", client, provider)
-    return out
+    auth: Parts = ("endpoints", "oslo_messaging", "auth")
+    return _clients_match(
+        "rabbitmq-admin", combined, "rabbitmq", (*auth, "user"), (*auth, "admin")
+    )
 
 
 def rabbitmq_statefulset(combined: Combined, releases: Mapping[str, str]) -> list[Inconsistency]:
@@ -219,22 +218,8 @@ def cluster_domain(combined: Combined, releases: Mapping[str, str]) -> list[Inco
     )
 
 
-# endpoint type -> the chart that serves it (and registers it in the catalog).
-PROVIDERS: dict[str, str] = {
-    "identity": "keystone",
-    "image": "glance",
-    "placement": "placement",
-    "compute": "nova",
-    "compute_metadata": "nova",
-    "compute_novnc_proxy": "nova",
-    "compute_serial_proxy": "nova",
-    "compute_spice_proxy": "nova",
-    "network": "neutron",
-    "volumev3": "cinder",
-    "orchestration": "heat",
-    "cloudformation": "heat",
-    "dashboard": "horizon",
-}
+# public endpoint type -> the chart that serves it (and registers it in the catalog).
+PUBLIC_PROVIDERS: dict[str, str] = {etype: PROVIDERS[etype] for etype in PUBLIC_ENDPOINTS}
 
 
 def _public_host(combined: Combined, chart: str, etype: str) -> _Copy | None:
@@ -257,7 +242,7 @@ def public_endpoints(combined: Combined, releases: Mapping[str, str]) -> list[In
     out: list[Inconsistency] = []
     for etype in sorted(by_type):
         charts = by_type[etype]
-        prefer = PROVIDERS.get(etype)
+        prefer = PUBLIC_PROVIDERS.get(etype)
         out += _agree(
             "public-endpoint", _present(_public_host(combined, c, etype) for c in charts), prefer
         )

@@ -6,9 +6,7 @@ Cell text is passed to Rich as ``Text``, never as markup, so a value such as ``[
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -76,23 +74,12 @@ def _is_tty() -> bool:
 def write_private(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` atomically, readable by the owner only (it may hold secrets).
 
-    The temporary file is created 0600 in the target directory, so the secret is never
-    readable by others, not even for the moment before the rename.
+    The path is the operator's: a missing directory is their mistake, not created silently.
     """
     from helmdeck.errors import UserError
+    from helmdeck.fileio import write_atomic
 
     target = path.expanduser()
     if not target.parent.is_dir():
         raise UserError(f"{path}: directory {target.parent} does not exist; create it first")
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_atomic(target, text)

@@ -173,28 +173,26 @@ def chart() -> None:
     """Enable or disable a chart of the application."""
 
 
-@chart.command("enable")
-@app_option
-@click.argument("chart_name", metavar="CHART")
-@click.argument("namespace")
-def chart_enable(chart_name: str, namespace: str) -> None:
-    """Deploy CHART in NAMESPACE."""
-    from helmdeck.cli.context import get_service
+def _chart_toggle(action: str, enabled: bool, help: str) -> click.Command:
+    """``chart enable`` and ``chart disable``: one command but for the flag they store."""
 
-    get_service().set_enabled(chart_name, namespace, True)
-    click.echo(f"chart {chart_name} enabled in {namespace}")
+    @chart.command(action, help=help)
+    @app_option
+    @click.argument("chart_name", metavar="CHART")
+    @click.argument("namespace")
+    def toggle(chart_name: str, namespace: str) -> None:
+        from helmdeck.cli.context import get_service
+
+        get_service().set_enabled(chart_name, namespace, enabled)
+        click.echo(f"chart {chart_name} {action}d in {namespace}")
+
+    return toggle
 
 
-@chart.command("disable")
-@app_option
-@click.argument("chart_name", metavar="CHART")
-@click.argument("namespace")
-def chart_disable(chart_name: str, namespace: str) -> None:
-    """Stop deploying CHART in NAMESPACE (its overrides are kept)."""
-    from helmdeck.cli.context import get_service
-
-    get_service().set_enabled(chart_name, namespace, False)
-    click.echo(f"chart {chart_name} disabled in {namespace}")
+chart_enable = _chart_toggle("enable", True, "Deploy CHART in NAMESPACE.")
+chart_disable = _chart_toggle(
+    "disable", False, "Stop deploying CHART in NAMESPACE (its overrides are kept)."
+)
 
 
 @click.command("explain")

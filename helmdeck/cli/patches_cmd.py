@@ -22,9 +22,9 @@ def patches() -> None:
 def build(directory: Path, chart: str, against: Path | None, output: Path | None) -> None:
     """Validate every *.patch/*.diff in DIRECTORY and print the `<chart>-patches` ConfigMap."""
     from helmdeck.errors import UserError
+    from helmdeck.fileio import write_atomic
     from helmdeck.patches import build_configmap, load_patches
     from helmdeck.patches.build import check_applies
-    from helmdeck.values.sections import write_atomic
     from helmdeck.values.yamlio import dump_yaml
 
     if output is not None and not output.parent.is_dir():

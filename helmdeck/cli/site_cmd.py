@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +47,9 @@ def export_site(output: Path | None) -> None:
     if output is None:
         click.echo(text, nl=False)
     else:
-        _write_atomically(output, text)
+        from helmdeck.fileio import write_atomic
+
+        write_atomic(output.resolve(), text, mode=None)
 
 
 @site.command("show")
@@ -94,19 +94,3 @@ def _dump_yaml(data: dict[str, Any]) -> str:
     return yaml.safe_dump(data, sort_keys=False, default_flow_style=False, allow_unicode=True)
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    """Write a temp file beside ``path`` and rename it, so readers never see half a file."""
-    target = path.resolve()
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from helmdeck.deploy.plan import Plan, Renderer, make_plan
 
 if TYPE_CHECKING:
+    from helmdeck.application import Application, SiteTraits
     from helmdeck.deploy.ops import ReleaseOps
     from helmdeck.overrides.service import DesiredRelease, OverrideService
     from helmdeck.store import Store
@@ -37,6 +38,7 @@ def current_plan(
     With ``ops`` able to reach a cluster, live revisions are read in one call; otherwise the
     recorded state is all there is to compare with, and ``cluster`` says so.
     """
+    from helmdeck.application import SiteTraits
     from helmdeck.deploy.baseline import service_baseline
     from helmdeck.errors import NotFoundError
     from helmdeck.store.repo import load_site, release_states
@@ -47,10 +49,41 @@ def current_plan(
         site = load_site(s)
     if site is None:
         raise NotFoundError("site: none imported yet; run helmdeck site import FILE")
+    refuse_disabled_dependencies(service.app, {d.chart for d in desired},
+                                 SiteTraits.of(site), site.spec.namespace)
     live = ops.revisions() if ops is not None else None
     return make_plan(service.app, desired, applied, render=render,
                      namespace=site.spec.namespace, baseline=service_baseline(service),
                      live=live, cluster=cluster)
+
+
+def refuse_disabled_dependencies(
+    app: Application, enabled: set[str], traits: SiteTraits, namespace: str
+) -> None:
+    """Refuse a rollout in which an enabled chart needs a disabled one.
+
+    Helm would not notice: the dependents install, and their ks-*/db-* hook jobs wait for a
+    service that never comes until Helm's timeout. Editing overrides stays allowed (a chart
+    may be disabled for a while); only the rollout is refused, before anything is touched.
+    """
+    from helmdeck.errors import UserError
+
+    needed: dict[str, list[str]] = {}
+    for chart, missing in app.disabled_dependencies(enabled, traits).items():
+        for dep in missing:
+            needed.setdefault(dep, []).append(chart)
+    if not needed:
+        return
+    parts = []
+    for dep in sorted(needed):
+        ns = app.chart(dep).namespace or namespace
+        users = sorted(needed[dep])
+        verb = "depends" if len(users) == 1 else "depend"
+        parts.append(
+            f"{dep} is disabled but enabled {', '.join(users)} {verb} on it: "
+            f"enable it (helmdeck chart enable {dep} {ns}) or disable them too"
+        )
+    raise UserError("charts: " + "; ".join(parts))
 
 
 class StoreRecorder:

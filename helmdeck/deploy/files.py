@@ -7,18 +7,13 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from helmdeck.fileio import write_atomic
+
 
 def write_private(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a 0600 temporary file renamed into place."""
+    """Write ``text`` to ``path`` atomically and 0600, creating private parent directories."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, text)
 
 
 def replace_dir(target: Path, files: dict[str, str]) -> None:

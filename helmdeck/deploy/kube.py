@@ -83,40 +83,39 @@ def delete_object(client: Any, namespace: str, kind: str, name: str) -> None:
 
 def connect(*, dry_run: bool) -> HelmReleases:
     """Release operations for ``apply``/``remove``: Helm's dry run, or a reachable cluster."""
-    from functools import partial
-
-    from helmdeck.deploy.helm import HelmReleases
-
     if dry_run:
+        from helmdeck.deploy.helm import HelmReleases
+
         return HelmReleases(dry_run=True)
     try:
-        client = kube_client()
-        ops = HelmReleases(kubeconfig=kubeconfig_path(),
-                           delete_object=partial(delete_object, client))
-        ops.check_reachable()
+        return _cluster_releases()
     except ClusterError as exc:
         raise ClusterError(f"{exc}; {_HINT}") from None
-    return ops
 
 
 def probe() -> tuple[HelmReleases | None, str]:
-    """For ``plan``: the cluster's release operations if one answers, and a note saying so.
+    """For ``plan``: the cluster's release operations if one answers, and a note saying so."""
+    try:
+        ops = _cluster_releases()
+    except ClusterError as exc:
+        return None, f"no cluster reachable ({exc}); compared with the recorded state only"
+    return ops, "cluster reachable: live release revisions compared too"
 
-    Helm's engine is loaded only once there is a cluster to ask: a plan with nothing to
+
+def _cluster_releases() -> HelmReleases:
+    """The configured cluster's release operations, once it has answered; else ClusterError.
+
+    Helm's engine is imported only once there is a cluster to ask: a plan with nothing to
     render never needs it.
     """
     from functools import partial
 
-    try:
-        client = kube_client()
-        from helmdeck.deploy.helm import HelmReleases
+    client = kube_client()
+    from helmdeck.deploy.helm import HelmReleases
 
-        ops = HelmReleases(kubeconfig=kubeconfig_path(),
-                           delete_object=partial(delete_object, client))
-        ops.check_reachable()
-    except ClusterError as exc:
-        return None, f"no cluster reachable ({exc}); compared with the recorded state only"
-    return ops, "cluster reachable: live release revisions compared too"
+    ops = HelmReleases(kubeconfig=kubeconfig_path(), delete_object=partial(delete_object, client))
+    ops.check_reachable()
+    return ops
 
 
 def connection_errors() -> tuple[type[BaseException], ...]:

@@ -10,15 +10,14 @@ command, so it may also keep them on disk (``use_disk_cache``) under the same ke
 from __future__ import annotations
 
 import hashlib
-import os
 import pickle
-import tempfile
 import threading
 from collections.abc import Hashable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from helmdeck.fileio import write_atomic
 from helmdeck.site.model import Site
 
 Layer = Literal["static", "system", "user"]
@@ -85,10 +84,7 @@ def _save_disk(base: ChartBase) -> None:
         return
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".chart-base-")
-        with os.fdopen(fd, "wb") as out:
-            pickle.dump(base, out, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
+        write_atomic(path, pickle.dumps(base, protocol=pickle.HIGHEST_PROTOCOL))
     except OSError:
         return
 

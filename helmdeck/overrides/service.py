@@ -489,6 +489,7 @@ class OverrideService:
         which may be disabled): a plugin must see the same values whichever chart runs first.
         In a read-only transaction a missing secret raises ``_NeedsWrite`` instead.
         """
+        from helmdeck.application import SiteTraits
         from helmdeck.plugins.generate import required_secrets
         from helmdeck.store.db import is_readonly
         from helmdeck.store.generation import current_generation
@@ -500,9 +501,12 @@ class OverrideService:
         refs = self._refs(site)
         explicit = chart_enabled(s)
         disabled = set(site.spec.charts.disabled)
-        enabled = frozenset(
-            name for name, ref in refs.items()
-            if explicit.get((name, ref.namespace), name not in disabled)
+        # The operator's choice first, then the application's `when:` (charts that do not
+        # belong to this site: ovn on an OVS site, libvirt without nova) even if enabled.
+        enabled = self.app.active(
+            {name for name, ref in refs.items()
+             if explicit.get((name, ref.namespace), name not in disabled)},
+            SiteTraits.of(site),
         )
         secrets: Mapping[str, str] = {}
         if secrets_for is not None or all_enabled_secrets:

@@ -201,8 +201,12 @@ def node_selectors(out: Out, facts: SiteFacts, labels: Mapping[tuple[str, ...], 
         out.set(("labels", *path, "node_selector_value"), ENABLED, fact)
 
 
-def tolerations(out: Out, facts: SiteFacts, chart: str, placements: Iterable[Placement]) -> None:
-    """Tolerate the taints of the hosts the chart runs on, and only those."""
+def tolerations(out: Out, facts: SiteFacts, key: str, placements: Iterable[Placement]) -> None:
+    """Tolerate the taints of the hosts the chart runs on, and only those.
+
+    ``key`` is the ``pod.tolerations`` entry: the chart's name in most charts, one per
+    component where the chart has one per component (ovn).
+    """
     seen: dict[tuple[str, str, str], str] = {}
     for placement in sorted(set(placements), key=lambda p: p.value):
         hosts, _ = facts.hosts_for(placement)
@@ -221,7 +225,7 @@ def tolerations(out: Out, facts: SiteFacts, chart: str, placements: Iterable[Pla
     fact = "spec.hosts: taints " + ", ".join(
         f"{k}{'=' + v if v else ''}:{e} (on {h})" for (k, v, e), h in items
     )
-    base = ("pod", "tolerations", chart)
+    base = ("pod", "tolerations", key)
     out.set((*base, "enabled"), True, fact)
     out.set((*base, "tolerations"), tols, fact)
 

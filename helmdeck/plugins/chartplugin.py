@@ -34,6 +34,9 @@ class ChartSpec:
     memcache_key: bool = False  # chart reads endpoints.oslo_cache.auth.memcache_secret_key
     shared_secrets: tuple[str, ...] = ()
     extra_secrets: tuple[str, ...] = ()
+    # pod.tolerations.<component> instead of pod.tolerations.<chart> (ovn): each component
+    # tolerates the taints of its own hosts; components the chart has no entry for are skipped.
+    component_tolerations: bool = False
     extra: Extra | None = field(default=None, compare=False)
 
 
@@ -74,7 +77,13 @@ class ChartPlugin:
         b.api_replicas(out, facts, s.api_replicas)
         b.cluster_replicas(out, facts, s.cluster_replicas)
         b.node_selectors(out, facts, s.labels)
-        b.tolerations(out, facts, self.chart, s.labels.values())
+        if s.component_tolerations:
+            declared = b.get(chart_values, ("pod", "tolerations")) or {}
+            for path, placement in s.labels.items():
+                if len(path) == 1 and path[0] in declared:
+                    b.tolerations(out, facts, path[0], [placement])
+        else:
+            b.tolerations(out, facts, self.chart, s.labels.values())
         b.image_mirror(out, snapshot.site, chart_values)
         b.endpoints(out, facts, snapshot, ref, chart_values)
         b.admin_credentials(out, snapshot, chart_values)

@@ -9,27 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from helmdeck.application import load_application
 from helmdeck.site.model import Role, Site
 
 Location = tuple[str | int, ...]
 Problem = tuple[Location, str]
 
-# The charts of the openstack-helm application that ``spec.charts.disabled`` may name.
-KNOWN_CHARTS = (
-    "mariadb",
-    "rabbitmq",
-    "memcached",
-    "keystone",
-    "glance",
-    "placement",
-    "heat",
-    "cinder",
-    "openvswitch",
-    "libvirt",
-    "nova",
-    "neutron",
-    "horizon",
-)
 
 
 def raw_problems(data: Any) -> list[Problem]:
@@ -122,12 +107,13 @@ def site_problems(site: Site) -> list[Problem]:
                 "or add nova to spec.charts.disabled",
             )
         )
+    known = load_application().names()
     for i, chart in enumerate(spec.charts.disabled):
-        if chart not in KNOWN_CHARTS:
+        if chart not in known:
             problems.append(
                 (
                     ("spec", "charts", "disabled", i),
-                    f"unknown chart {chart}; known charts: {', '.join(KNOWN_CHARTS)}",
+                    f"unknown chart {chart}; known charts: {', '.join(known)}",
                 )
             )
     if spec.storage.backend == "ceph" and not spec.storage.ceph.monitors:

@@ -8,10 +8,10 @@ its own file, and ``chunk`` writes those files for tools that only take plain fi
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from helmdeck.fileio import write_atomic
 from helmdeck.values.errors import ValuesError
 from helmdeck.values.paths import format_path, parse_path
 from helmdeck.values.yamlio import dump_yaml, load_values_file
@@ -58,18 +58,6 @@ def _safe_name(name: str, env_file: str) -> str:
     if not name or name.startswith(".") or "/" in name or "\\" in name or "\0" in name:
         raise ValuesError(f"{env_file}: section {name!r} cannot be a file name; rename it")
     return name
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` all at once (temp file in the same directory + rename)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
 
 
 def chunk(env_file: str | Path, out_dir: str | Path) -> list[Path]:

@@ -82,6 +82,10 @@ def expected_selector(site: Site, chart: str, kind: str, name: str) -> str:
         "neutron-ovn-metadata-agent"
     ):
         return OVS
+    if name.startswith("ovn-controller"):
+        return OVS
+    if name.startswith(("ovn-ovsdb-nb", "ovn-ovsdb-sb", "ovn-northd")):
+        return NETWORK if has_network else CONTROL
     if name.startswith("neutron-l3-agent"):
         return L3 if has_network else CONTROL
     if name.startswith(("neutron-dhcp-agent", "neutron-metadata-agent", "neutron-netns-cleanup")):
@@ -163,6 +167,8 @@ def problems(
             got = wl[name]["spec"].get("replicas") if name in wl else None
             if got != cluster_n:
                 out.append(f"{chart}: {name} replicas {got} != {cluster_n}")
+        if chart == "ovn":
+            out.extend(_ovn_replicas(site, wl))
         chart_taints: set[tuple[str, str, str]] = set()
         for name, doc in wl.items():
             ps = pod_spec(doc)
@@ -261,6 +267,19 @@ def problems(
                 out.append(f"{chart}: ovn site waits for neutron-ovs-agent pods")
     if spec.storage.backend == "ceph":
         out.extend(_ceph_problems(site, secrets, docs))
+    return out
+
+
+def _ovn_replicas(site: Site, wl: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """NB/SB Raft clusters and northd: 3 when 3 hosts carry them (network hosts, else
+    controllers), else 1; development 1."""
+    hosts = site.spec.hosts_with(Role.NETWORK) or site.spec.hosts_with(Role.CONTROLLER)
+    n = 1 if site.spec.mode == "development" or len(hosts) < 3 else 3
+    out = []
+    for name in ("StatefulSet/ovn-ovsdb-nb", "StatefulSet/ovn-ovsdb-sb", "Deployment/ovn-northd"):
+        got = wl[name]["spec"].get("replicas") if name in wl else None
+        if got != n:
+            out.append(f"ovn: {name} replicas {got} != {n}")
     return out
 
 

@@ -107,6 +107,9 @@ OSH_VARIANTS = {
             4: {"taints": [{"key": "gpu", "value": "a", "effect": "NoExecute"}]},
         },
     ),
+    "ovn-network-hosts-registry": dict(
+        ctl=3, cmp=1, net=3, network={"backend": "ovn"}, registry="registry.example.com"
+    ),
     "ovn-namespace-domain-disabled": dict(
         ctl=1,
         cmp=1,
@@ -129,8 +132,9 @@ def test_real_charts_keep_every_design_promise(
 ) -> None:
     result = run_flow(site_doc(OSH, **OSH_VARIANTS[variant]), tmp_path, capsys)
     site = result["site"]
-    enabled = {r["chart"] for r in result["plan"]} - set(site.spec.charts.disabled)
+    enabled = {r["chart"] for r in result["plan"] if r["reason"] != "disabled"}
     assert set(result["rendered"]) == enabled
+    assert ("ovn" in enabled) == (site.spec.network.backend == "ovn")
     assert problems(site, result["secrets"], result["rendered"]) == []
 
 
@@ -145,7 +149,7 @@ def test_gateway_routes_use_the_site_domain_only(
         ctl=1,
         cmp=1,
         features=["gateway"],
-        charts={"source": {"path": str(OSH)}, "disabled": ["horizon", "cinder", "heat", "glance"]},
+        charts={"source": {"path": str(OSH)}, "disabled": ["horizon", "cinder", "heat"]},
     )
     result = run_flow(doc, tmp_path, capsys)
     text = "\n".join(t for m in result["rendered"].values() for t in m.values())
@@ -153,16 +157,35 @@ def test_gateway_routes_use_the_site_domain_only(
     assert "metadata.cloud.example.com" in text and "rabbitmq.cloud.example.com" in text
 
 
-EXAMPLE_VARIANTS = {
-    "example-site": None,
-    "development-local": dict(ctl=1, cmp=1, mode="development"),
-    "five-hyperconverged-ceph-tls": dict(
-        ctl=5,
-        cmp=0,
-        hyper=True,
-        storage=CEPH,
-        tls={"enabled": True},
-        registry="reg.example.com:5000",
+EXAMPLES = REPO / "examples" / "charts"
+OVS_CHARTS = {p.parent.name for p in EXAMPLES.glob("*/values.yaml")} - {"ovn"}
+# variant -> (site spec, or None for examples/site.yaml; the charts that must be rendered)
+EXAMPLE_VARIANTS: dict[str, tuple[dict[str, Any] | None, set[str]]] = {
+    "example-site": (None, OVS_CHARTS),
+    "development-local": (dict(ctl=1, cmp=1, mode="development"), OVS_CHARTS),
+    "five-hyperconverged-ceph-tls": (
+        dict(
+            ctl=5,
+            cmp=0,
+            hyper=True,
+            storage=CEPH,
+            tls={"enabled": True},
+            registry="reg.example.com:5000",
+        ),
+        OVS_CHARTS,
+    ),
+    "ovn-network-hosts": (
+        dict(ctl=3, cmp=2, net=2, network={"backend": "ovn"}, registry="reg.example.com:5000"),
+        OVS_CHARTS | {"ovn"},
+    ),
+    # no nova: libvirt (its only consumer's hypervisor) is left out, not deployed idle
+    "no-compute-service": (
+        dict(
+            ctl=1,
+            cmp=1,
+            charts={"source": {"path": str(EXAMPLES)}, "disabled": ["nova", "neutron"]},
+        ),
+        OVS_CHARTS - {"nova", "neutron", "libvirt"},
     ),
 }
 
@@ -172,15 +195,16 @@ def test_example_charts_flow(
     variant: str, tmp_path: Path, helmdeck_home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """CI-runnable: the same flow over examples/charts; images and determinism checked."""
-    spec = EXAMPLE_VARIANTS[variant]
+    spec, expected = EXAMPLE_VARIANTS[variant]
     if spec is None:
         doc = yaml.safe_load((REPO / "examples" / "site.yaml").read_text())
-        doc["spec"]["charts"]["source"]["path"] = str(REPO / "examples" / "charts")
+        doc["spec"]["charts"]["source"]["path"] = str(EXAMPLES)
     else:
-        doc = site_doc(REPO / "examples" / "charts", **spec)
+        doc = site_doc(EXAMPLES, **spec)
     result = run_flow(doc, tmp_path, capsys)
     registry = result["site"].spec.registry
-    assert len(result["rendered"]) == 13
+    assert set(result["rendered"]) == expected
+    assert {r["chart"] for r in result["plan"] if r["action"] == "install"} == expected
     for chart, manifests in result["rendered"].items():
         for text in manifests.values():
             for d in yaml.safe_load_all(text):

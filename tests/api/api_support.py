@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import support
+from support import chart_path, stored_secrets
 
 CHARTS = (
     "mariadb", "rabbitmq", "memcached", "keystone", "glance", "placement", "heat", "cinder",
@@ -43,19 +45,8 @@ def write_charts(root: Path) -> Path:
 
 
 def site_doc(charts: Path) -> dict[str, object]:
-    return {
-        "apiVersion": "helmdeck/v1",
-        "kind": "Site",
-        "metadata": {"name": "lab1"},
-        "spec": {
-            "public_domain": "cloud.example.com",
-            "charts": {"source": {"path": str(charts)}},
-            "hosts": [
-                {"name": "ctl-0", "roles": ["controller"]},
-                {"name": "cmp-1", "roles": ["compute"]},
-            ],
-        },
-    }
+    hosts = [{"name": "ctl-0", "roles": ["controller"]}, {"name": "cmp-1", "roles": ["compute"]}]
+    return support.site_doc(hosts, charts=chart_path(charts))
 
 
 @dataclass
@@ -78,10 +69,9 @@ def server_env(home: Path, url: str) -> dict[str, str]:
 def generated_secrets(dep: Deployment) -> dict[str, str]:
     """Every secret the site has generated so far (call after the charts were read)."""
     from helmdeck.store import open_store
-    from helmdeck.store.secrets import SecretBox, all_secrets
 
-    with open_store(dep.url) as store, store.transaction() as s:
-        return all_secrets(s, SecretBox())
+    with open_store(dep.url) as store:
+        return stored_secrets(store)
 
 
 def free_port() -> int:

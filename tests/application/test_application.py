@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helmdeck.application import AppChart, Application, load_application
+from helmdeck.application import AppChart, Application, SiteTraits, When, load_application
 from helmdeck.errors import NotFoundError, UserError
 
 CHARTS = {
@@ -25,10 +25,11 @@ CHARTS = {
     "libvirt",
     "nova",
     "neutron",
+    "ovn",
 }
 
 
-def test_packaged_application_lists_the_13_charts_with_release_equal_name() -> None:
+def test_packaged_application_lists_the_14_charts_with_release_equal_name() -> None:
     app = load_application()
     assert set(app.names()) == CHARTS
     assert all(c.release == c.name and c.namespace is None for c in app.charts)
@@ -37,8 +38,8 @@ def test_packaged_application_lists_the_13_charts_with_release_equal_name() -> N
 def test_packaged_levels_follow_the_documented_order() -> None:
     assert load_application().levels() == [
         ["mariadb", "memcached", "openvswitch", "rabbitmq"],
-        ["keystone", "libvirt"],
-        ["cinder", "glance", "heat", "horizon", "placement"],
+        ["keystone", "ovn"],
+        ["cinder", "glance", "heat", "horizon", "libvirt", "placement"],
         ["nova"],
         ["neutron"],
     ]
@@ -59,7 +60,7 @@ def test_packaged_dependencies() -> None:
 def test_dependents() -> None:
     app = load_application()
     assert app.dependents("nova", transitive=False) == {"neutron"}
-    assert app.dependents("openvswitch") == {"libvirt", "nova", "neutron"}
+    assert app.dependents("openvswitch") == {"libvirt", "nova", "neutron", "ovn"}
     assert app.dependents("neutron") == set()
     assert "horizon" in app.dependents("mariadb")
 
@@ -73,6 +74,79 @@ def test_disabled_dependencies_of_enabled_charts_are_named() -> None:
     }
     assert app.disabled_dependencies(set(app.names())) == {}
     assert app.disabled_dependencies(set(app.names()) - {"nova", "neutron", "libvirt"}) == {}
+
+
+OVS = SiteTraits(network="openvswitch")
+OVN = SiteTraits(network="ovn")
+
+
+def test_ovn_belongs_to_ovn_sites_only_and_the_network_charts_wait_for_it() -> None:
+    app = load_application()
+    everything = set(app.names())
+    assert "ovn" not in app.active(everything, OVS)
+    assert "ovn" in app.active(everything, OVN)
+    for chart in ("libvirt", "nova", "neutron"):
+        assert "ovn" in app.chart(chart).depends_on
+        assert "ovn" in app.dependents("openvswitch") and chart in app.dependents("ovn")
+    # on an OVS site the edge is void, not a missing dependency
+    assert app.disabled_dependencies(app.active(everything, OVS), OVS) == {}
+    # on an OVN site an operator-disabled ovn is missing for every network chart
+    missing = app.disabled_dependencies(app.active(everything - {"ovn"}, OVN), OVN)
+    assert missing == {c: ("ovn",) for c in ("libvirt", "neutron", "nova")}
+
+
+def test_libvirt_goes_with_nova_and_compute_hosts() -> None:
+    app = load_application()
+    everything = set(app.names())
+    assert "libvirt" in app.active(everything, OVS)
+    assert "libvirt" not in app.active(everything - {"nova"}, OVS)
+    no_computes = SiteTraits(roles=frozenset({"controller", "network"}))
+    assert "libvirt" not in app.active(everything, no_computes)
+    # an operator disabling libvirt while nova stays is a missing dependency
+    assert app.disabled_dependencies(everything - {"libvirt", "ovn"}, OVS) == {
+        "nova": ("libvirt",)
+    }
+
+
+def test_when_conditions_cascade_and_any_value_matches(tmp_path: Path) -> None:
+    app = load_application(
+        _write(
+            tmp_path,
+            """
+charts:
+  - {name: a, when: {storage: [pvc, ceph]}}
+  - {name: b, when: {enabled: [a, c]}}
+  - {name: c, when: {enabled: b}}
+  - {name: d, when: {enabled: a, role: storage}}
+""",
+        )
+    )
+    assert app.chart("a").when == When((("storage", ("pvc", "ceph")),))
+    names = set(app.names())
+    assert app.active(names, SiteTraits(storage="ceph")) == names
+    assert app.active(names, SiteTraits(storage="ceph", roles=frozenset({"compute"}))) == {
+        "a", "b", "c"
+    }
+    # b and c hold each other up; with a gone only the operator's choice keeps them
+    assert app.active(names, SiteTraits(storage="local")) == {"b", "c"}
+    assert app.active(names - {"c"}, SiteTraits(storage="local")) == set()
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("charts: [{name: a, when: {network: ovm}}]", r"charts\[0\].when.network: ovm is not a "
+         "site network; one of: openvswitch, ovn"),
+        ("charts: [{name: a, when: {role: boss}}]", "boss is not a site role"),
+        ("charts: [{name: a, when: {colour: red}}]", "when: unknown key colour"),
+        ("charts: [{name: a, when: {enabled: []}}]", "must be a name or a non-empty list"),
+        ("charts: [{name: a, when: []}]", "when: must be a map"),
+        ("charts: [{name: a, when: {enabled: nova}}]", "when.enabled names unknown chart nova"),
+    ],
+)
+def test_bad_when(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(UserError, match=message):
+        load_application(_write(tmp_path, text))
 
 
 def test_unknown_chart_is_not_found() -> None:

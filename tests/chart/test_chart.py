@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
-from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support import REFERENCE_CHARTS as REFERENCE
+from support import as_site, site_doc
 
 from helmdeck.chart import (
     candidates,
@@ -22,12 +21,6 @@ from helmdeck.chart import (
 from helmdeck.errors import UserError
 from helmdeck.site.model import Site
 
-REFERENCE = (
-    Path(os.environ["HELMDECK_REFERENCE"])
-    if "HELMDECK_REFERENCE" in os.environ
-    else Path(__file__).resolve().parents[3] / "shared" / "reference"
-) / "openstack-helm"
-
 
 def site(
     source: dict[str, str],
@@ -36,21 +29,17 @@ def site(
     distro: str = "ubuntu_noble",
     network: str = "openvswitch",
 ) -> Site:
-    doc: dict[str, Any] = {
-        "apiVersion": "helmdeck/v1",
-        "kind": "Site",
-        "metadata": {"name": "s"},
-        "spec": {
-            "public_domain": "example.com",
-            "release": release,
-            "distro": distro,
-            "features": features or [],
-            "charts": {"source": source},
-            "network": {"backend": network},
-            "hosts": [{"name": "h", "roles": ["controller", "compute"]}],
-        },
-    }
-    return Site.model_validate_json(json.dumps(doc))
+    doc = site_doc(
+        [{"name": "h", "roles": ["controller", "compute"]}],
+        name="s",
+        public_domain="example.com",
+        release=release,
+        distro=distro,
+        features=features or [],
+        charts={"source": source},
+        network={"backend": network},
+    )
+    return as_site(doc)
 
 
 def test_candidates_match_the_documented_examples() -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from support import stored_secrets
 
 from helmdeck.cli.main import main
 
@@ -67,10 +68,9 @@ def cli(
 
 def secret_values() -> list[str]:
     from helmdeck.store import open_store
-    from helmdeck.store.secrets import SecretBox, all_secrets
 
-    with open_store() as store, store.transaction() as s:
-        return list(all_secrets(s, SecretBox()).values())
+    with open_store() as store:
+        return list(stored_secrets(store).values())
 
 
 def test_list(cli: Cli) -> None:

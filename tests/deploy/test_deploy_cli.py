@@ -119,6 +119,33 @@ def test_remove_guard_and_cascade(run: Run, monkeypatch: pytest.MonkeyPatch) -> 
     assert actions["api"] == ("noop", "disabled") and actions["web"] == ("noop", "disabled")
 
 
+def test_rollout_refuses_a_disabled_dependency_but_overrides_still_work(
+    run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without the refusal api and tool would install with no db and hang in their hooks."""
+    ops = MemoryReleases()
+    monkeypatch.setattr("helmdeck.deploy.kube.connect", lambda dry_run: ops)
+    assert run("chart", "disable", "--app", APP_FILE, "db", "openstack")[0] == 0
+    for argv in (("plan",), ("plan", "-o", "json"), ("apply",), ("apply", "--dry-run")):
+        rc, out, err = run(*argv, "--app", APP_FILE)
+        assert rc == 2, argv
+        assert err.count("\n") == 1 and "Traceback" not in err
+        assert ("db is disabled but enabled api, tool depend on it: enable it "
+                "(helmdeck chart enable db openstack) or disable them too") in err
+    assert ops.calls == []
+    rc, _, _ = run("helm-override-update", "--app", APP_FILE, "api", "openstack", "--set", "x=1")
+    assert rc == 0
+    assert run("helm-override-list", "--app", APP_FILE)[0] == 0
+    run("chart", "disable", "--app", APP_FILE, "api", "openstack")
+    run("chart", "disable", "--app", APP_FILE, "tool", "tools")
+    rc, _, err = run("plan", "--app", APP_FILE)
+    assert rc == 2 and "api is disabled but enabled web depends on it" in err
+    run("chart", "disable", "--app", APP_FILE, "web", "openstack")
+    rc, out, _ = run("plan", "--app", APP_FILE, "-o", "json")
+    assert rc == 0 and [r["action"] for r in json.loads(out)] == ["install", "noop", "noop",
+                                                                   "noop", "noop"]
+
+
 def test_nodes_plan_prints_kubectl(run: Run) -> None:
     rc, out, _ = run("nodes", "plan")
     assert rc == 0

@@ -7,15 +7,19 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
-from deploy_env import APP
+from cryptography.fernet import Fernet
+from deploy_env import APP, make_site
 from deploy_fakes import MemoryReleases
 
+from helmdeck.application import AppChart, Application, When
 from helmdeck.deploy.apply import execute, remove
 from helmdeck.deploy.deployer import StoreRecorder, current_plan, render_release
 from helmdeck.deploy.ops import Deployed
 from helmdeck.errors import UserError
 from helmdeck.overrides.service import DesiredRelease, OverrideService
+from helmdeck.store import Store, repo
 from helmdeck.store.repo import release_states
+from helmdeck.store.secrets import SecretBox
 
 
 class CountingRender:
@@ -251,3 +255,51 @@ def test_helm_error_text_is_redacted_where_recorded_and_shown() -> None:
     assert "manifest invalid" in outcome.detail
     for text in (outcome.detail, recorder.states[0].error or "", *shown):
         assert "s3cr3t" not in text
+
+
+# web is only for api (when enabled api); tool only for ovn sites, and api then waits for it.
+COND_APP = Application(
+    name="cond",
+    charts=(
+        AppChart("db", "db"),
+        AppChart("cache", "cache"),
+        AppChart("tool", "tool-rel", namespace="tools", depends_on=("db",),
+                 when=When((("network", ("ovn",)),))),
+        AppChart("api", "api", depends_on=("db", "cache", "tool")),
+        AppChart("web", "web", depends_on=("api",), when=When((("enabled", ("api",)),))),
+    ),
+)
+
+
+def cond_service(store: Store, **site: object) -> OverrideService:
+    if site:
+        with store.transaction() as s:
+            repo.save_site(s, make_site(**site))
+    return OverrideService(store, app=COND_APP, box=SecretBox(Fernet.generate_key()))
+
+
+def test_charts_outside_their_when_are_neither_deployed_nor_missing(store: Store) -> None:
+    service = cond_service(store)
+    assert [d.chart for d in service.desired_releases()] == ["cache", "db", "api", "web"]
+    assert {c.name: c.enabled for c in service.list_charts()}["tool"] is False
+    plan = current_plan(service)  # api's dependency on tool is void on an OVS site
+    assert {i.chart: i.action for i in plan.items}["tool"] == "noop"
+    assert service.desired_releases()[2].depends_on == ("db", "cache")
+
+    apply_all(service, MemoryReleases())
+    service.set_enabled("api", "openstack", False)  # web follows: its only consumer is gone
+    assert [d.chart for d in service.desired_releases()] == ["cache", "db"]
+    plan = current_plan(service)
+    assert [(i.chart, i.action) for i in plan.changes()] == [("api", "uninstall"),
+                                                             ("web", "uninstall")]
+
+
+def test_on_an_ovn_site_the_conditional_chart_is_deployed_and_required(store: Store) -> None:
+    service = cond_service(store, network={"backend": "ovn"})
+    desired = {d.chart: d for d in service.desired_releases()}
+    assert set(desired) == {"db", "cache", "tool", "api", "web"}
+    assert desired["api"].depends_on == ("db", "cache", "tool")
+    service.set_enabled("tool", "tools", False)
+    with pytest.raises(UserError, match=r"charts: tool is disabled but enabled api depends on it: "
+                       r"enable it \(helmdeck chart enable tool tools\) or disable them too$"):
+        current_plan(service)

@@ -7,21 +7,20 @@ take the port name).
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import yaml
+from support import OSH_CHECKOUT, REPO
 
 from helmdeck.endpoints import lookup
 
 PROBE = Path(__file__).resolve().parent / "probe"
 NAMESPACE = "openstack"
-REPO = Path(__file__).resolve().parents[2]
 EXAMPLE_TOOLKIT = REPO / "examples" / "charts" / "helmdeck-toolkit"
-OSH_TOOLKIT = Path(os.environ.get("HELMDECK_OSH_CHECKOUT", "/work/osh")) / "helm-toolkit"
+OSH_TOOLKIT = OSH_CHECKOUT / "helm-toolkit"
 
 
 class Case(NamedTuple):

@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
+from support import REFERENCE_CHARTS as REFERENCE
 
 from helmdeck.endpoints.catalog import SERVICES, CatalogEntry, catalog, chart_catalog
 from helmdeck.errors import UserError
 from helmdeck.values.yamlio import load_values_file
-
-REPO = Path(__file__).resolve().parents[2]
-REFERENCE = Path(os.environ.get("HELMDECK_REFERENCE",
-                                REPO / ".." / "shared" / "reference")) / "openstack-helm"
 
 
 def _defaults(chart: str) -> dict[str, Any]:

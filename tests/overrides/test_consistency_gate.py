@@ -10,24 +10,16 @@ from __future__ import annotations
 import sys
 import types
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
+from helmdeck.check.rules import Inconsistency
 from helmdeck.errors import UserError
 from helmdeck.overrides.service import OverrideService
 from helmdeck.store import Store
 
 KS = ("keystone", "openstack")
-
-
-@dataclass(frozen=True)
-class Inconsistency:
-    rule: str
-    message: str
-    a: tuple[str, str]
-    b: tuple[str, str]
 
 
 def _flag_rule(combined: Mapping[str, Mapping[str, Any]]) -> list[Inconsistency]:

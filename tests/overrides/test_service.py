@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import pytest
-from overrides_env import APP, stored_secrets
+from overrides_env import APP
+from support import run_concurrently, stored_secrets
 
 from helmdeck.errors import ConflictError, NotFoundError, UserError
 from helmdeck.overrides.service import OverrideService, values_hash
@@ -144,19 +144,10 @@ def test_if_match_conflict(service: OverrideService, store: Store) -> None:
 
 def test_concurrent_reuse_updates_lose_nothing(service: OverrideService, store: Store) -> None:
     # no read first: the writers also race to generate the site's secrets
-    errors: list[BaseException] = []
-
     def writer(i: int) -> None:
-        try:
-            service.update(*KS, flag="reuse", set=[f"keys.k{i}={i}"])
-        except BaseException as exc:
-            errors.append(exc)
+        service.update(*KS, flag="reuse", set=[f"keys.k{i}={i}"])
 
-    threads = [threading.Thread(target=writer, args=(i,)) for i in range(12)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    errors = run_concurrently(writer, 12)
     assert not errors
     values, version = user_state(store)
     assert values["keys"] == {f"k{i}": i for i in range(12)} and version == 12

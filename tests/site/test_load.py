@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import textwrap
 from pathlib import Path
@@ -11,6 +10,7 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support import as_site, site_doc
 
 from helmdeck.site.load import (
     MAX_FILE_BYTES,
@@ -20,7 +20,6 @@ from helmdeck.site.load import (
     parse_site_yaml,
     with_absolute_source,
 )
-from helmdeck.site.model import Site
 
 GOOD = """\
 apiVersion: helmdeck/v1
@@ -353,13 +352,7 @@ def test_dumped_sites_parse_back_identically(
     ]
     for h in hosts:
         h["roles"] = list(dict.fromkeys(h["roles"]))
-    doc = {
-        "apiVersion": "helmdeck/v1",
-        "kind": "Site",
-        "metadata": {"name": "s"},
-        "spec": {"region": region, "public_domain": "example.com", "hosts": hosts},
-    }
-    expected = Site.model_validate_json(json.dumps(doc))
+    expected = as_site(site_doc(hosts, name="s", public_domain="example.com", region=region))
     assert parse_site_yaml(yaml.safe_dump(expected.model_dump(mode="json")), "s") == expected
 
 

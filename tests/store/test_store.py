@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import event, select, text
+from support import run_concurrently
 
 from helmdeck.errors import ConflictError, NotFoundError, UserError
 from helmdeck.site.model import Site
@@ -236,22 +237,13 @@ def test_stale_expected_version_conflicts(store: Store) -> None:
 
 
 def test_concurrent_read_modify_write_loses_nothing(store: Store) -> None:
-    errors: list[BaseException] = []
-
     def add_key(i: int) -> None:
-        try:
-            with store.transaction() as s:
-                values, _ = repo.lock_user_overrides(s, "nova", "openstack")
-                values[f"k{i}"] = i
-                repo.put_user_overrides(s, "nova", "openstack", values, actor=f"t{i}", diff="")
-        except BaseException as exc:
-            errors.append(exc)
+        with store.transaction() as s:
+            values, _ = repo.lock_user_overrides(s, "nova", "openstack")
+            values[f"k{i}"] = i
+            repo.put_user_overrides(s, "nova", "openstack", values, actor=f"t{i}", diff="")
 
-    threads = [threading.Thread(target=add_key, args=(i,)) for i in range(20)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    errors = run_concurrently(add_key, 20)
     assert errors == []
     with store.transaction() as s:
         values, version = repo.get_user_overrides(s, "nova", "openstack")
