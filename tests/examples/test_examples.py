@@ -9,27 +9,13 @@ from typing import Any
 
 import pytest
 import yaml
+from support import OSH_CHARTS
 
 from helmdeck.deploy.helm import render
 
 REPO = Path(__file__).resolve().parents[2]
 CHARTS_DIR = REPO / "examples" / "charts"
-CHARTS = (
-    "mariadb",
-    "rabbitmq",
-    "memcached",
-    "keystone",
-    "glance",
-    "placement",
-    "heat",
-    "cinder",
-    "openvswitch",
-    "ovn",
-    "libvirt",
-    "nova",
-    "neutron",
-    "horizon",
-)
+CHARTS = (*OSH_CHARTS, "ovn")
 WORKLOAD = {
     "mariadb": "StatefulSet",
     "rabbitmq": "StatefulSet",

@@ -8,6 +8,7 @@ none, so this is skipped there.
 from __future__ import annotations
 
 import pytest
+from support import OSH_CHARTS
 from support import OSH_CHECKOUT as CHECKOUT
 
 from helmdeck.lint import lint_chart
@@ -17,22 +18,7 @@ pytestmark = pytest.mark.skipif(
     reason=f"no openstack-helm checkout at {CHECKOUT} (set HELMDECK_OSH_CHECKOUT)",
 )
 
-# The 13 charts the reference documents (osh-conventions.md).
-CHARTS = (
-    "mariadb",
-    "rabbitmq",
-    "memcached",
-    "keystone",
-    "glance",
-    "placement",
-    "heat",
-    "cinder",
-    "openvswitch",
-    "libvirt",
-    "nova",
-    "neutron",
-    "horizon",
-)
+CHARTS = OSH_CHARTS
 
 # helm-toolkit's job helpers read labels.job; these four charts do not declare it.
 MISSING_JOB_LABEL = {

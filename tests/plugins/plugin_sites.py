@@ -9,26 +9,14 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from support import OSH_CHARTS
+
 from helmdeck.plugins.base import ChartRef, SiteSnapshot, SystemOverrides
 from helmdeck.plugins.generate import required_secrets, system_overrides
 from helmdeck.plugins.registry import load_plugins
 from helmdeck.site.model import Site
 
-CHARTS = (
-    "mariadb",
-    "rabbitmq",
-    "memcached",
-    "openvswitch",
-    "keystone",
-    "glance",
-    "placement",
-    "heat",
-    "cinder",
-    "horizon",
-    "libvirt",
-    "nova",
-    "neutron",
-)
+CHARTS = OSH_CHARTS
 REGISTRY = "registry.example.com:5000"
 DOMAIN = "cloud.example.com"
 
@@ -38,9 +26,6 @@ def reference_dir() -> Path:
     base = Path(env) if env else Path(__file__).resolve().parents[3] / "shared" / "reference"
     return base / "openstack-helm"
 
-
-def osh_checkout() -> Path:
-    return Path(os.environ.get("HELMDECK_OSH_CHECKOUT", "/work/osh"))
 
 
 def build_site(

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 import yaml
-from plugin_sites import REGISTRY, build_site, fake_secrets, leaves, osh_checkout
+from plugin_sites import REGISTRY, build_site, fake_secrets, leaves
+from support import OSH_CHECKOUT
 from test_keycheck import _declared, _free
 
 from helmdeck.plugins.base import ChartRef, SiteSnapshot
@@ -17,7 +18,7 @@ from helmdeck.plugins.registry import load_plugins
 from helmdeck.site.model import Site
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "charts" / "ovn"
-REAL = osh_checkout() / "ovn"
+REAL = OSH_CHECKOUT / "ovn"
 
 
 def ovn_overrides(site: Site, chart_dir: Path = EXAMPLE) -> dict[str, Any]:

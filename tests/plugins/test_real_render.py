@@ -15,9 +15,10 @@ from typing import Any
 
 import pytest
 import yaml
-from plugin_sites import CHARTS, DOMAIN, REGISTRY, build_site, osh_checkout, overrides_for, snapshot
+from plugin_sites import CHARTS, DOMAIN, REGISTRY, build_site, overrides_for, snapshot
+from support import OSH_CHECKOUT
 
-OSH = osh_checkout()
+OSH = OSH_CHECKOUT
 pytestmark = pytest.mark.skipif(
     not (OSH / "helm-toolkit" / "Chart.yaml").is_file(),
     reason=f"no openstack-helm checkout at {OSH} (set HELMDECK_OSH_CHECKOUT); local check only",

@@ -25,6 +25,22 @@ REFERENCE_CHARTS = (
     Path(os.environ.get("HELMDECK_REFERENCE") or REPO / ".." / "shared" / "reference")
     / "openstack-helm"
 )
+# The 13 charts the reference documents (osh-conventions.md); the application adds ovn.
+OSH_CHARTS = (
+    "mariadb",
+    "rabbitmq",
+    "memcached",
+    "openvswitch",
+    "keystone",
+    "glance",
+    "placement",
+    "heat",
+    "cinder",
+    "horizon",
+    "libvirt",
+    "nova",
+    "neutron",
+)
 # A full openstack-helm checkout with helm-toolkit, for local checks only (CI has none).
 OSH_CHECKOUT = Path(os.environ.get("HELMDECK_OSH_CHECKOUT") or "/work/osh")
 
