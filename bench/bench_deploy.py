@@ -29,6 +29,8 @@ from typing import Any
 import yaml
 from timing import best_of
 
+from helmdeck.deploy.desired import desired_releases
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -81,16 +83,17 @@ def record_everything_applied() -> list[Any]:
     """Apply the whole application through the client-side dry run and record it as applied."""
     from helmdeck.deploy.apply import execute
     from helmdeck.deploy.deployer import StoreRecorder, current_plan
-    from helmdeck.deploy.helm import HelmReleases
+    from helmdeck.deploy.ops import HelmOps
+    from helmdeck.helm import HelmReleases
     from helmdeck.overrides.service import OverrideService
     from helmdeck.store import open_store
 
     with open_store() as store:
         service = OverrideService(store, actor="bench")
-        outcomes = execute(current_plan(service), HelmReleases(dry_run=True),
+        outcomes = execute(current_plan(service), HelmOps(HelmReleases(dry_run=True)),
                            recorder=StoreRecorder(store))
         assert all(o.status == "ok" for o in outcomes), [o.detail for o in outcomes]
-        return service.desired_releases()
+        return desired_releases(service)
 
 
 def helm_loop(desired: list[Any], home: Path, t_par: float) -> None:

@@ -25,9 +25,9 @@ from sqlalchemy.engine import make_url
 from timing import timings
 
 from helmdeck.site.model import Site
-from helmdeck.store import Store, open_store, repo
+from helmdeck.store import Store, open_store, sites
 from helmdeck.store.models import HostRow
-from helmdeck.store.secrets import SecretBox, ensure_secrets
+from helmdeck.store.secrets import SecretBox, all_secrets, ensure_secrets
 
 SIZES = (10, 200, 2000)
 SECRETS = [f"service_{i}_password" for i in range(40)] + ["memcache_secret_key", "ceph_secret_uuid"]
@@ -61,14 +61,16 @@ def per_host_peer(store: Store, box: SecretBox) -> int:
     with store.transaction() as s:
         positions = s.scalars(select(HostRow.position).order_by(HostRow.position)).all()
         hosts = [s.get(HostRow, (1, p), populate_existing=True) for p in positions]
-        repo.load_site(s)
+        sites.load_site(s)
         ensure_secrets(s, box, [])
     return len(hosts)
 
 
 def snapshot(store: Store, box: SecretBox) -> int:
     with store.transaction() as s:
-        site, _ = repo.load_snapshot(s, box)
+        site = sites.load_site(s)
+        all_secrets(s, box)
+    assert site is not None
     return len(site.spec.hosts)
 
 
@@ -132,7 +134,7 @@ def main() -> None:
                 site = make_site(hosts)
                 start = time.perf_counter()
                 with store.transaction() as s:
-                    repo.save_site(s, site)
+                    sites.save_site(s, site)
                     ensure_secrets(s, box, SECRETS)
                 save = time.perf_counter() - start
                 ours, our_stmts = measure(store, lambda st=store: snapshot(st, box), args.repeat)

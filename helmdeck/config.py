@@ -11,6 +11,8 @@ import os
 import stat
 from pathlib import Path
 
+from cryptography.fernet import Fernet
+
 from helmdeck.errors import UserError
 
 
@@ -36,7 +38,6 @@ def secret_key() -> bytes:
     key without a shared file. Otherwise the key lives in ``<home>/secret.key``, created on
     first use; a key file others can read is refused, since it would expose every secret.
     """
-    from cryptography.fernet import Fernet
 
     env = os.environ.get("HELMDECK_SECRET_KEY")
     if env:
@@ -58,7 +59,6 @@ def secret_key() -> bytes:
 
 
 def _check_fernet_key(key: bytes, source: str) -> None:
-    from cryptography.fernet import Fernet
 
     try:
         Fernet(key)

@@ -25,3 +25,7 @@ class ConflictError(UserError):
     """A write raced another writer (stale version) and was not applied."""
 
     http_status = 409
+
+
+class ClusterError(UserError):
+    """No Kubernetes cluster to act on (no kubeconfig, or the API server does not answer)."""

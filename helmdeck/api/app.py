@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any, cast
 
 from fastapi import FastAPI, Request
@@ -22,8 +23,11 @@ from helmdeck.api.auth import TokenVerifier
 from helmdeck.api.cache import ShowCache
 from helmdeck.api.middleware import MAX_BODY_BYTES, BodyLimitMiddleware, CrashGuardMiddleware
 from helmdeck.api.routes import router
+from helmdeck.application import load_application
 from helmdeck.errors import UserError
+from helmdeck.overrides.service import OverrideService
 from helmdeck.store import Store
+from helmdeck.store.secrets import SecretBox
 
 ServiceFactory = Callable[[str], Any]
 
@@ -90,9 +94,6 @@ def default_services(store: Store) -> ServiceFactory:
     entry points again, which costs more than the request itself. They hold no
     per-request state, so threads share them.
     """
-    from helmdeck.application import load_application
-    from helmdeck.overrides.service import OverrideService
-    from helmdeck.store.secrets import SecretBox
 
     application = load_application()
     box = SecretBox()
@@ -109,7 +110,6 @@ def default_services(store: Store) -> ServiceFactory:
 
 
 def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
 
     try:
         return version("helmdeck")

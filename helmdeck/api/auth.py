@@ -16,7 +16,7 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
-from helmdeck.store import Store, repo
+from helmdeck.store import Store, tokens
 
 CACHE_SECONDS = 5.0
 _CACHE_MAX = 1024
@@ -58,7 +58,7 @@ class TokenVerifier:
         if hit is not None:
             return hit
         with self._store.transaction(readonly=True) as s:
-            info = repo.token_info(s, token)
+            info = tokens.token_info(s, token)
         if info is not None:
             with self._lock:
                 if len(self._cache) >= _CACHE_MAX:

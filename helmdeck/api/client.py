@@ -21,7 +21,7 @@ import httpx
 from helmdeck.errors import ConflictError, NotFoundError, UserError
 from helmdeck.overrides.layers import Provenance
 from helmdeck.overrides.service import ChartInfo, ChartOverrides
-from helmdeck.store.repo import Revision
+from helmdeck.store.user_overrides import Revision
 from helmdeck.values.yamlio import dump_yaml, load_values
 
 DEFAULT_TIMEOUT = 60.0

@@ -7,14 +7,12 @@ from dataclasses import dataclass
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, get_args, get_type_hints
+from typing import Any, get_args, get_type_hints
 
 import yaml
 
 from helmdeck.errors import NotFoundError, UserError
-
-if TYPE_CHECKING:
-    from helmdeck.site.model import Site
+from helmdeck.site.model import Network, Role, Site, Storage
 
 DEFAULT_TIMEOUT = 600
 _CHART_KEYS = {
@@ -283,7 +281,6 @@ def _parse_chart(raw: Any, where: str) -> AppChart:
 def _allowed_traits() -> dict[str, frozenset[str]]:
     """What each site trait can be, from the site model itself, so a typo (`network: ovm`)
     is refused on load instead of silently never matching."""
-    from helmdeck.site.model import Network, Role, Storage
 
     return {
         "network": frozenset(get_args(get_type_hints(Network)["backend"])),

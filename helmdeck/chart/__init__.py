@@ -7,14 +7,16 @@ the openstack-helm ``values_overrides`` files for the site's release, distro and
 
 from __future__ import annotations
 
-from helmdeck.chart.source import chart_defaults, chart_dir, chart_version
+from helmdeck.chart.source import chart_defaults, chart_version, check_source, locate, source_root
 from helmdeck.chart.static import candidates, static_override_files, static_overrides
 
 __all__ = [
     "candidates",
     "chart_defaults",
-    "chart_dir",
     "chart_version",
+    "check_source",
+    "locate",
+    "source_root",
     "static_override_files",
     "static_overrides",
 ]

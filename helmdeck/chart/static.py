@@ -14,6 +14,9 @@ from typing import Any
 from helmdeck.chart.source import source_root
 from helmdeck.errors import UserError
 from helmdeck.site.model import Site
+from helmdeck.values.merge import merge_values
+from helmdeck.values.paths import format_path, leaf_paths
+from helmdeck.values.yamlio import load_values_file
 
 MAX_FEATURES = 12
 
@@ -65,9 +68,6 @@ def static_override_files(site: Site, chart: str) -> list[Path]:
 
 def static_overrides(site: Site, chart: str) -> tuple[dict[str, Any], dict[str, str]]:
     """The merged static overrides and, per leaf path, the file that set it."""
-    from helmdeck.values.merge import merge_values
-    from helmdeck.values.paths import format_path, leaf_paths
-    from helmdeck.values.yamlio import load_values_file
 
     merged: dict[str, Any] = {}
     provenance: dict[str, str] = {}

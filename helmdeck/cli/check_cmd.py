@@ -6,6 +6,8 @@ import sys
 
 import click
 
+from helmdeck.check import check_consistency
+from helmdeck.cli.context import get_service
 from helmdeck.cli.output import emit, table
 
 
@@ -18,8 +20,6 @@ def check(fmt: str) -> None:
 
     Secret values are never printed: a secret mismatch reads "differs".
     """
-    from helmdeck.check import check_consistency
-    from helmdeck.cli.context import get_service
 
     service = get_service()
     combined = {}

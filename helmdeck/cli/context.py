@@ -10,14 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import click
 
-if TYPE_CHECKING:
-    from helmdeck.api.client import RemoteOverrideService
-    from helmdeck.application import Application
-    from helmdeck.overrides.service import OverrideService
+from helmdeck import config
+from helmdeck.api.client import RemoteOverrideService
+from helmdeck.application import Application, load_application
+from helmdeck.errors import UserError
+from helmdeck.overrides.layers import use_disk_cache
+from helmdeck.overrides.service import OverrideService
+from helmdeck.store import open_store
 
 F = TypeVar("F", bound=Callable[..., Any])
 _APP = "helmdeck.app"
@@ -44,17 +47,17 @@ def application() -> Application | None:
     path = ctx.meta.get(_APP) if ctx else None
     if path is None:
         return None
-    from helmdeck.application import load_application
 
     return load_application(path)
 
 
+def app_in_use() -> Application:
+    """The application of ``--app``, or the packaged one."""
+    return application() or load_application()
+
+
 def local_service(app: Application | None) -> OverrideService:
     """The override service on the local store; chart files parsed once, across commands."""
-    from helmdeck import config
-    from helmdeck.overrides.layers import use_disk_cache
-    from helmdeck.overrides.service import OverrideService
-    from helmdeck.store import open_store
 
     use_disk_cache(config.home() / "cache")
     return OverrideService(open_store(), app=app, actor=f"cli:{config.actor()}")
@@ -66,8 +69,6 @@ def get_service() -> OverrideService | RemoteOverrideService:
     With ``--url`` (or ``HELMDECK_URL``) it is the server's, reached with ``HELMDECK_TOKEN``;
     the server has its own application, so ``--app`` is refused there.
     """
-    from helmdeck import config
-    from helmdeck.errors import UserError
 
     ctx = click.get_current_context(silent=True)
     url = (ctx.meta.get("helmdeck.url") if ctx else None) or config.server_url()
@@ -76,7 +77,6 @@ def get_service() -> OverrideService | RemoteOverrideService:
         if app is not None:
             raise UserError(f"--app: not used with a server ({url}), which has its own "
                             "application; drop --app or --url")
-        from helmdeck.api.client import RemoteOverrideService
 
         return RemoteOverrideService(url, config.token())
 

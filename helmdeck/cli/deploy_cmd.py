@@ -10,16 +10,31 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from helmdeck.cli.context import app_option
-
-if TYPE_CHECKING:
-    from helmdeck.deploy.apply import Outcome
-    from helmdeck.deploy.plan import Plan, PlanItem
-    from helmdeck.overrides.service import OverrideService
+from helmdeck.cli.context import app_option, application, local_service
+from helmdeck.cli.output import emit, table
+from helmdeck.deploy.apply import Outcome, execute, removal_order
+from helmdeck.deploy.apply import remove as remove_releases
+from helmdeck.deploy.deployer import StoreRecorder, current_plan
+from helmdeck.deploy.desired import desired_releases
+from helmdeck.deploy.export import export_files, write_export
+from helmdeck.deploy.ops import connect, probe
+from helmdeck.deploy.plan import Plan, PlanItem
+from helmdeck.deploy.render import render_all, select, write_rendered
+from helmdeck.errors import ClusterError, NotFoundError
+from helmdeck.kube.client import CONNECTION_ERRORS, kube_client
+from helmdeck.kube.nodes import apply_nodes, kubectl_commands
+from helmdeck.overrides.service import OverrideService
+from helmdeck.site.nodes import desired_nodes
+from helmdeck.store import open_store
+from helmdeck.store.chart_state import set_chart_enabled
+from helmdeck.store.release_state import forget_release
+from helmdeck.store.sites import load_site
 
 _MARK = {"install": "+", "upgrade": "~", "uninstall": "-", "noop": "="}
 
@@ -27,7 +42,6 @@ _MARK = {"install": "+", "upgrade": "~", "uninstall": "-", "noop": "="}
 @contextmanager
 def _service() -> Iterator[OverrideService]:
     """The local override service on the application of ``--app`` (deploy is never remote)."""
-    from helmdeck.cli.context import application, local_service
 
     service = local_service(application())
     with service.store:
@@ -46,11 +60,9 @@ def _service() -> Iterator[OverrideService]:
 @app_option
 def render(charts: tuple[str, ...], out: Path | None, output: str) -> None:
     """Render every enabled chart (or CHART...) with its combined overrides, no cluster needed."""
-    from helmdeck.cli.output import emit, table
-    from helmdeck.deploy.render import render_all, select, write_rendered
 
     with _service() as service:
-        desired = select(service.desired_releases(), charts, service.app.names())
+        desired = select(desired_releases(service), charts, service.app.names())
     rendered = render_all(desired)
     if out is not None:
         write_rendered(out, rendered)
@@ -75,9 +87,6 @@ def render(charts: tuple[str, ...], out: Path | None, output: str) -> None:
 @app_option
 def plan(output: str) -> None:
     """Show what apply would change, level by level, with a redacted values diff."""
-    from helmdeck.cli.output import emit
-    from helmdeck.deploy.deployer import current_plan
-    from helmdeck.deploy.kube import probe
 
     ops, note = probe()
     with _service() as service:
@@ -125,12 +134,7 @@ def _print_plan(result: Plan) -> None:
 @app_option
 def apply(dry_run: bool, concurrency: int) -> None:
     """Apply the plan level by level; a failure stops only what depends on it."""
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from helmdeck.deploy.apply import execute
-    from helmdeck.deploy.deployer import StoreRecorder, current_plan
-    from helmdeck.deploy.kube import connect
 
     ops = connect(dry_run=dry_run)
     with _service() as service:
@@ -174,10 +178,6 @@ def apply(dry_run: bool, concurrency: int) -> None:
 @app_option
 def remove(chart: str, cascade: bool, dry_run: bool) -> None:
     """Uninstall CHART and disable it; refused while an enabled chart depends on it."""
-    from helmdeck.deploy.apply import removal_order
-    from helmdeck.deploy.apply import remove as remove_releases
-    from helmdeck.deploy.kube import connect
-    from helmdeck.store.repo import forget_release, set_chart_enabled
 
     with _service() as service:
         service.app.chart(chart)
@@ -209,9 +209,6 @@ def nodes() -> None:
 
 
 def _site() -> Any:
-    from helmdeck.errors import NotFoundError
-    from helmdeck.store import open_store
-    from helmdeck.store.repo import load_site
 
     with open_store() as store, store.transaction() as s:
         site = load_site(s)
@@ -223,7 +220,6 @@ def _site() -> Any:
 @nodes.command("plan")
 def nodes_plan() -> None:
     """Print the kubectl commands that label and taint the nodes."""
-    from helmdeck.deploy.nodes import desired_nodes, kubectl_commands
 
     for line in kubectl_commands(desired_nodes(_site())):
         click.echo(line)
@@ -232,15 +228,12 @@ def nodes_plan() -> None:
 @nodes.command("apply")
 def nodes_apply() -> None:
     """Label and taint the nodes through the Kubernetes API (kubeconfig as kubectl finds it)."""
-    from helmdeck.deploy.kube import connection_errors, kube_client
-    from helmdeck.deploy.nodes import apply_nodes, desired_nodes
-    from helmdeck.deploy.ops import ClusterError
 
     wanted = desired_nodes(_site())
     client = kube_client()
     try:
         changed = apply_nodes(wanted, client)
-    except connection_errors() as exc:
+    except CONNECTION_ERRORS as exc:
         raise ClusterError(f"Kubernetes API unreachable: {' '.join(str(exc).split())}") from None
     for line in changed or ["every node already has its labels and taints"]:
         click.echo(line)
@@ -260,10 +253,9 @@ def nodes_apply() -> None:
 def export(fmt: str, out: Path, reveal: bool) -> None:
     """Write the whole application (releases, order, values) for Flux, Argo CD, helmfile or
     Armada."""
-    from helmdeck.deploy.export import export_files, write_export
 
     with _service() as service:
-        desired = service.desired_releases()
+        desired = desired_releases(service)
         if reveal:
             for d in desired:
                 service.audit_reveal(d.chart, d.namespace)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import click
 
+from helmdeck.cli.context import get_service
 from helmdeck.cli.output import emit, table
+from helmdeck.endpoints.catalog import catalog
+from helmdeck.errors import NotFoundError
 
 INTERFACES = ("admin", "internal", "public")
 
@@ -17,9 +20,6 @@ INTERFACES = ("admin", "internal", "public")
 def endpoints(chart: str | None, interface: str | None, fmt: str) -> None:
     """Service type, name, interface and URL of every catalog entry, computed with
     helm-toolkit's endpoint rules from each chart's effective values."""
-    from helmdeck.cli.context import get_service
-    from helmdeck.endpoints.catalog import catalog
-    from helmdeck.errors import NotFoundError
 
     service = get_service()
     charts = [c for c in service.list_charts() if c.enabled and c.namespaces]

@@ -7,11 +7,13 @@ from pathlib import Path
 
 import click
 
+from helmdeck.lint import RULES, Severity, lint_paths
+from helmdeck.lint.report import FORMATS
+
 SEVERITIES = ("error", "warning", "info")
 
 
 def _list_rules() -> None:
-    from helmdeck.lint import RULES
 
     for r in RULES.values():
         click.echo(f"{r.id} {r.severity.label:<7} {r.name}: {r.rationale} Fix: {r.fix}")
@@ -49,8 +51,6 @@ def lint(
     Prints `file:line: RULE message` per finding; exits 1 when a finding at or above
     --fail-on exists, 0 otherwise.
     """
-    from helmdeck.lint import Severity, lint_paths
-    from helmdeck.lint.report import FORMATS
 
     if list_rules:
         _list_rules()

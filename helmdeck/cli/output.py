@@ -12,6 +12,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from helmdeck.errors import UserError
+from helmdeck.fileio import write_atomic
+from helmdeck.values.yamlio import dump_json, dump_yaml
 
 OUTPUT_CHOICES = ("table", "json", "yaml")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -28,7 +36,6 @@ def output_option(default: str = "table") -> Callable[[F], F]:
 
 def emit(data: Any, fmt: str) -> None:
     """Print ``data`` as deterministic JSON or YAML."""
-    from helmdeck.values.yamlio import dump_json, dump_yaml
 
     click.echo(dump_json(data) if fmt == "json" else dump_yaml(data), nl=False)
 
@@ -38,10 +45,6 @@ def table(columns: Sequence[str], rows: Sequence[Sequence[Any]], *, lines: bool 
 
     ``lines`` rules off every row, for cells that span several lines (YAML, diffs).
     """
-    from rich import box
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
 
     console = Console(soft_wrap=False, width=None if _is_tty() else 400, highlight=False)
     grid = Table(box=box.ASCII, show_lines=lines)
@@ -76,8 +79,6 @@ def write_private(path: Path, text: str) -> None:
 
     The path is the operator's: a missing directory is their mistake, not created silently.
     """
-    from helmdeck.errors import UserError
-    from helmdeck.fileio import write_atomic
 
     target = path.expanduser()
     if not target.parent.is_dir():

@@ -7,23 +7,25 @@ or written unless ``--reveal`` is given, and a reveal is audited before anything
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
-from helmdeck.cli.context import app_option
-from helmdeck.cli.output import output_option
-
-if TYPE_CHECKING:
-    from helmdeck.overrides.service import ChartOverrides
+from helmdeck.cli.context import app_option, get_service
+from helmdeck.cli.output import emit, output_option, properties, table, write_private
+from helmdeck.overrides.formats import render, target_of
+from helmdeck.overrides.redact import redact
+from helmdeck.overrides.service import ChartOverrides
+from helmdeck.values.sections import load_source
+from helmdeck.values.yamlio import dump_json, dump_yaml, load_values_file
 
 _FORMATS = ("helm", "armada", "fluxcd", "helmfile", "argocd")
 _PATH = click.Path(dir_okay=False, path_type=Path)
 
 
 def _yaml(values: dict[str, Any]) -> str:
-    from helmdeck.values.yamlio import dump_yaml
 
     return dump_yaml(values) if values else ""
 
@@ -33,8 +35,6 @@ def _yaml(values: dict[str, Any]) -> str:
 @output_option()
 def helm_override_list(output: str) -> None:
     """List the charts with their override namespaces and whether they are enabled."""
-    from helmdeck.cli.context import get_service
-    from helmdeck.cli.output import emit, table
 
     charts = get_service().list_charts()
     if output != "table":
@@ -59,8 +59,6 @@ def helm_override_list(output: str) -> None:
 def helm_override_show(chart: str, namespace: str, fmt: str | None, file: Path | None,
                        reveal: bool, effective: bool, output: str) -> None:
     """Show a chart's system, user and combined overrides (secrets redacted)."""
-    from helmdeck.cli.context import get_service
-    from helmdeck.overrides.redact import redact
 
     service = get_service()
     if reveal:
@@ -72,7 +70,6 @@ def helm_override_show(chart: str, namespace: str, fmt: str | None, file: Path |
         values = redact(values)
         shown = _redacted(shown)
     if fmt is not None:
-        from helmdeck.overrides.formats import render, target_of
 
         _deliver(render(fmt, target_of(shown), values), file)
     elif effective:
@@ -87,7 +84,6 @@ def helm_override_show(chart: str, namespace: str, fmt: str | None, file: Path |
         }
         _deliver(_as(doc, "yaml" if output == "table" else output), file)
     else:
-        from helmdeck.cli.output import properties
 
         properties([
             ("name", shown.name),
@@ -99,16 +95,13 @@ def helm_override_show(chart: str, namespace: str, fmt: str | None, file: Path |
 
 
 def _redacted(shown: ChartOverrides) -> ChartOverrides:
-    from dataclasses import replace
 
-    from helmdeck.overrides.redact import redact
 
     return replace(shown, static=redact(shown.static), system=redact(shown.system),
                    user=redact(shown.user), combined=redact(shown.combined))
 
 
 def _as(data: Any, fmt: str) -> str:
-    from helmdeck.values.yamlio import dump_json, dump_yaml
 
     return dump_json(data) if fmt == "json" else dump_yaml(data)
 
@@ -117,7 +110,6 @@ def _deliver(text: str, file: Path | None) -> None:
     if file is None:
         click.echo(text, nl=False)
         return
-    from helmdeck.cli.output import write_private
 
     write_private(file, text)
     click.echo(f"wrote {file}", err=True)
@@ -141,11 +133,6 @@ def helm_override_update(chart: str, namespace: str, reuse: bool, values: tuple[
                          set_: tuple[str, ...], set_string: tuple[str, ...],
                          set_json: tuple[str, ...], force: bool, render_check: bool) -> None:
     """Change a chart's user overrides; refused (nothing stored) if any check fails."""
-    from helmdeck.cli.context import get_service
-    from helmdeck.cli.output import properties
-    from helmdeck.overrides.redact import redact
-    from helmdeck.values.sections import load_source
-    from helmdeck.values.yamlio import dump_yaml
 
     files = [dump_yaml(load_source(spec)) for spec in values]
     user, version = get_service().update(
@@ -162,7 +149,6 @@ def helm_override_update(chart: str, namespace: str, reuse: bool, values: tuple[
 @click.argument("namespace")
 def helm_override_delete(chart: str, namespace: str) -> None:
     """Delete a chart's user overrides (generated secrets are kept)."""
-    from helmdeck.cli.context import get_service
 
     get_service().delete(chart, namespace)
     click.echo(f"Deleted chart overrides {chart}:{namespace}")
@@ -181,7 +167,6 @@ def _chart_toggle(action: str, enabled: bool, help: str) -> click.Command:
     @click.argument("chart_name", metavar="CHART")
     @click.argument("namespace")
     def toggle(chart_name: str, namespace: str) -> None:
-        from helmdeck.cli.context import get_service
 
         get_service().set_enabled(chart_name, namespace, enabled)
         click.echo(f"chart {chart_name} {action}d in {namespace}")
@@ -204,8 +189,6 @@ chart_disable = _chart_toggle(
               show_default=True, help="Output format.")
 def explain(chart_name: str, namespace: str, path: str, output: str) -> None:
     """Say which layer set KEY.PATH in the combined overrides, and which fact caused it."""
-    from helmdeck.cli.context import get_service
-    from helmdeck.cli.output import emit
 
     prov = get_service().explain(chart_name, namespace, path)
     if output == "json":
@@ -224,9 +207,6 @@ def overrides() -> None:
 @click.argument("file", type=_PATH)
 def overrides_export(file: Path) -> None:
     """Write every chart's user overrides to FILE, one section per chart (mode 0600)."""
-    from helmdeck.cli.context import get_service
-    from helmdeck.cli.output import write_private
-    from helmdeck.values.yamlio import dump_yaml
 
     doc = get_service().export_user_overrides()
     write_private(file, dump_yaml(doc))
@@ -238,8 +218,6 @@ def overrides_export(file: Path) -> None:
 @click.argument("file", type=_PATH)
 def overrides_import(file: Path) -> None:
     """Load FILE (as written by export) in one transaction; unchanged charts are untouched."""
-    from helmdeck.cli.context import get_service
-    from helmdeck.values.yamlio import load_values_file
 
     changed = get_service().import_user_overrides(load_values_file(file))
     click.echo(f"imported {file}: {changed} charts changed")
@@ -252,8 +230,6 @@ def overrides_import(file: Path) -> None:
 @output_option()
 def overrides_history(chart_name: str, namespace: str, output: str) -> None:
     """Every revision of CHART's user overrides: who, when, and the redacted diff."""
-    from helmdeck.cli.context import get_service
-    from helmdeck.cli.output import emit, table
 
     revisions = get_service().history(chart_name, namespace)
     rows = [{"revision": r.revision, "actor": r.actor, "at": r.at.isoformat(), "diff": r.diff}
@@ -272,7 +248,6 @@ def overrides_history(chart_name: str, namespace: str, output: str) -> None:
 @click.option("--to", "to", type=int, required=True, help="The revision to restore.")
 def overrides_rollback(chart_name: str, namespace: str, to: int) -> None:
     """Restore revision N of CHART's user overrides (recorded as a new revision)."""
-    from helmdeck.cli.context import get_service
 
     _, version = get_service().rollback(chart_name, namespace, to)
     click.echo(f"{chart_name} {namespace}: user overrides restored from revision {to} "

@@ -6,6 +6,13 @@ from pathlib import Path
 
 import click
 
+from helmdeck.cli.context import get_service
+from helmdeck.errors import UserError
+from helmdeck.fileio import write_atomic
+from helmdeck.patches import MOUNT_PATH, attach_overrides, build_configmap, load_patches
+from helmdeck.patches.build import check_applies
+from helmdeck.values.yamlio import dump_yaml
+
 
 @click.group("patches")
 def patches() -> None:
@@ -21,11 +28,6 @@ def patches() -> None:
               help="Write the manifest to FILE instead of stdout.")
 def build(directory: Path, chart: str, against: Path | None, output: Path | None) -> None:
     """Validate every *.patch/*.diff in DIRECTORY and print the `<chart>-patches` ConfigMap."""
-    from helmdeck.errors import UserError
-    from helmdeck.fileio import write_atomic
-    from helmdeck.patches import build_configmap, load_patches
-    from helmdeck.patches.build import check_applies
-    from helmdeck.values.yamlio import dump_yaml
 
     if output is not None and not output.parent.is_dir():
         raise UserError(f"-o {output}: directory {output.parent} does not exist; create it first")
@@ -50,9 +52,6 @@ def build(directory: Path, chart: str, against: Path | None, output: Path | None
 def attach(chart: str, namespace: str, configmap: str, pods: tuple[str, ...],
            dry_run: bool) -> None:
     """Store user overrides mounting the ConfigMap into CHART's pods (pod.mounts)."""
-    from helmdeck.cli.context import get_service
-    from helmdeck.patches import MOUNT_PATH, attach_overrides
-    from helmdeck.values.yamlio import dump_yaml
 
     service = get_service()
     overrides = attach_overrides(chart, service.effective(chart, namespace), configmap, pods)

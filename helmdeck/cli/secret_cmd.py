@@ -6,7 +6,12 @@ import sys
 
 import click
 
+from helmdeck import config
 from helmdeck.errors import UserError
+from helmdeck.store import audit, open_store
+from helmdeck.store.secrets import SecretBox, check_secret_name, secret_names
+from helmdeck.store.secrets import rotate_secret as store_rotate
+from helmdeck.store.secrets import set_secret as store_secret
 
 
 @click.group("secret")
@@ -17,8 +22,6 @@ def secret() -> None:
 @secret.command("list")
 def list_secrets() -> None:
     """Print the names of the stored secrets, one per line."""
-    from helmdeck.store import open_store
-    from helmdeck.store.secrets import secret_names
 
     with open_store() as store, store.transaction() as s:
         names = secret_names(s)
@@ -30,10 +33,6 @@ def list_secrets() -> None:
 @click.argument("name")
 def set_secret(name: str) -> None:
     """Set NAME to the value read from stdin (one trailing newline is dropped)."""
-    from helmdeck import config
-    from helmdeck.store import open_store, repo
-    from helmdeck.store.secrets import SecretBox, check_secret_name
-    from helmdeck.store.secrets import set_secret as store_secret
 
     check_secret_name(name)
     if sys.stdin.isatty():
@@ -48,7 +47,7 @@ def set_secret(name: str) -> None:
     box = SecretBox()
     with open_store() as store, store.transaction() as s:
         store_secret(s, box, name, value)
-        repo.audit(s, actor=config.actor(), action="secret.set", target=name)
+        audit.audit(s, actor=config.actor(), action="secret.set", target=name)
     click.echo(f"secret {name} set")
 
 
@@ -56,13 +55,9 @@ def set_secret(name: str) -> None:
 @click.argument("name")
 def rotate_secret(name: str) -> None:
     """Replace NAME with a newly generated value (re-apply the charts that use it)."""
-    from helmdeck import config
-    from helmdeck.store import open_store, repo
-    from helmdeck.store.secrets import SecretBox
-    from helmdeck.store.secrets import rotate_secret as store_rotate
 
     box = SecretBox()
     with open_store() as store, store.transaction() as s:
         store_rotate(s, box, name)
-        repo.audit(s, actor=config.actor(), action="secret.rotate", target=name)
+        audit.audit(s, actor=config.actor(), action="secret.rotate", target=name)
     click.echo(f"secret {name} rotated; run helmdeck plan to see the charts to re-apply")

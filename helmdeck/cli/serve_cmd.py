@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import copy
 import ipaddress
 
 import click
+import uvicorn
+from uvicorn.config import LOGGING_CONFIG
+
+from helmdeck.api.app import create_app
+from helmdeck.store import open_store
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8385
@@ -27,13 +33,8 @@ def is_loopback(host: str) -> bool:
               help="TCP port to listen on.")
 def serve(host: str, port: int) -> None:
     """Serve the override API over HTTP, authenticated by `helmdeck token create` tokens."""
-    import copy
 
-    import uvicorn
-    from uvicorn.config import LOGGING_CONFIG
 
-    from helmdeck.api.app import create_app
-    from helmdeck.store import open_store
 
     if not is_loopback(host):
         click.echo(

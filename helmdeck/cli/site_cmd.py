@@ -7,8 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import click
+import yaml
 
+from helmdeck import config
 from helmdeck.errors import NotFoundError
+from helmdeck.fileio import write_atomic
+from helmdeck.site.load import load_site_file, with_absolute_source
+from helmdeck.store import audit, open_store, sites
 
 _FILE = click.Path(dir_okay=False, path_type=Path)
 
@@ -22,14 +27,11 @@ def site() -> None:
 @click.argument("file", type=_FILE)
 def import_site(file: Path) -> None:
     """Replace the stored site with FILE, in one transaction."""
-    from helmdeck import config
-    from helmdeck.site.load import load_site_file, with_absolute_source
-    from helmdeck.store import open_store, repo
 
     new = with_absolute_source(load_site_file(file), file.resolve().parent)
     with open_store() as store, store.transaction() as s:
-        repo.save_site(s, new)
-        repo.audit(
+        sites.save_site(s, new)
+        audit.audit(
             s,
             actor=config.actor(),
             action="site.import",
@@ -47,7 +49,6 @@ def export_site(output: Path | None) -> None:
     if output is None:
         click.echo(text, nl=False)
     else:
-        from helmdeck.fileio import write_atomic
 
         write_atomic(output.resolve(), text, mode=None)
 
@@ -72,24 +73,21 @@ def show_site(fmt: str) -> None:
 @click.argument("file", type=_FILE)
 def validate_site(file: Path) -> None:
     """Check FILE without storing it; every problem is reported as FILE:LINE: path: message."""
-    from helmdeck.site.load import load_site_file
 
     checked = load_site_file(file)
     click.echo(f"{file}: valid site {checked.metadata.name} ({len(checked.spec.hosts)} hosts)")
 
 
 def _stored_site() -> dict[str, Any]:
-    from helmdeck.store import open_store, repo
 
     with open_store() as store, store.transaction() as s:
-        stored = repo.load_site(s)
+        stored = sites.load_site(s)
     if stored is None:
         raise NotFoundError("site: none imported yet; run helmdeck site import FILE")
     return stored.model_dump(mode="json")
 
 
 def _dump_yaml(data: dict[str, Any]) -> str:
-    import yaml
 
     return yaml.safe_dump(data, sort_keys=False, default_flow_style=False, allow_unicode=True)
 

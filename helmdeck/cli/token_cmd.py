@@ -10,6 +10,9 @@ from typing import cast
 
 import click
 
+from helmdeck import config
+from helmdeck.store import audit, open_store, tokens
+
 
 @click.group("token")
 def token() -> None:
@@ -22,12 +25,10 @@ def token() -> None:
 @click.option("--name", default=None, help="A label for the audit log (default: the role).")
 def create(role: str, name: str | None) -> None:
     """Create a token and print it once on the last line of stdout."""
-    from helmdeck import config
-    from helmdeck.store import open_store, repo
 
     label = name or role
     with open_store() as store, store.transaction() as s:
-        plain = repo.create_token(s, cast(repo.Role, role), label)
-        repo.audit(s, actor=config.actor(), action="token.create", target=label, detail=role)
+        plain = tokens.create_token(s, cast(tokens.Role, role), label)
+        audit.audit(s, actor=config.actor(), action="token.create", target=label, detail=role)
     click.echo(f"helmdeck: {role} token {label!r} created; it is shown only this once", err=True)
     click.echo(plain)

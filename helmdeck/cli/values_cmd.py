@@ -6,6 +6,11 @@ from pathlib import Path
 
 import click
 
+from helmdeck.values.merge import coalesce
+from helmdeck.values.options import ValueOptions, merge_value_options
+from helmdeck.values.sections import chunk as write_chunks
+from helmdeck.values.yamlio import dump_json, dump_yaml, load_values_file
+
 
 @click.group()
 def values() -> None:
@@ -28,9 +33,6 @@ def effective(chart_values: str, files: tuple[str, ...], set_: tuple[str, ...],
               set_string: tuple[str, ...], set_json: tuple[str, ...],
               set_literal: tuple[str, ...], set_file: tuple[str, ...], output: str) -> None:
     """Print the values a chart's templates would see (.Values), computed like Helm."""
-    from helmdeck.values.merge import coalesce
-    from helmdeck.values.options import ValueOptions, merge_value_options
-    from helmdeck.values.yamlio import dump_json, dump_yaml, load_values_file
 
     defaults_path = Path(chart_values)
     if defaults_path.is_dir():
@@ -52,7 +54,6 @@ def effective(chart_values: str, files: tuple[str, ...], set_: tuple[str, ...],
               help="Directory for the <section>.yaml files (created if missing).")
 def chunk(environment: str, out_dir: str) -> None:
     """Split an environment file into one values file per top-level section."""
-    from helmdeck.values.sections import chunk as write_chunks
 
     for path in write_chunks(environment, out_dir):
         click.echo(str(path))

@@ -13,15 +13,14 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import Literal, Protocol
 
+from helmdeck.application import Application
+from helmdeck.deploy.ops import ReleaseOps
+from helmdeck.deploy.plan import Plan, PlanItem
 from helmdeck.errors import UserError
-
-if TYPE_CHECKING:
-    from helmdeck.application import Application
-    from helmdeck.deploy.ops import ReleaseOps
-    from helmdeck.deploy.plan import Plan, PlanItem
-    from helmdeck.store.repo import ReleaseState
+from helmdeck.overrides.redact import redact_text, secret_values
+from helmdeck.store.release_state import ReleaseState
 
 Status = Literal["ok", "failed", "skipped"]
 
@@ -158,7 +157,6 @@ def _run(ops: ReleaseOps, item: PlanItem, on_start: Callable[[PlanItem], None] |
             ops.delete_object(item.namespace, kind, name)
         done = ops.deploy(item.desired, wait=item.wait, timeout=item.timeout)
     except Exception as exc:
-        from helmdeck.overrides.redact import redact_text, secret_values
 
         text = " ".join(str(exc).split()) or type(exc).__name__
         secrets = secret_values(item.desired.values) if item.desired is not None else []
@@ -168,7 +166,6 @@ def _run(ops: ReleaseOps, item: PlanItem, on_start: Callable[[PlanItem], None] |
 
 
 def _record(recorder: Recorder, outcome: Outcome) -> None:
-    from helmdeck.store.repo import ReleaseState
 
     item, now = outcome.item, datetime.now(UTC)
     if item.action == "uninstall":

@@ -9,20 +9,19 @@ plan says the old values are unknown rather than showing a wrong diff.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from helmdeck.deploy.plan import Baseline
-    from helmdeck.overrides.service import DesiredRelease, OverrideService
-    from helmdeck.store.repo import ReleaseState
+from helmdeck.deploy.desired import DesiredRelease, values_hash
+from helmdeck.deploy.plan import Baseline
+from helmdeck.overrides import OverrideService
+from helmdeck.store.release_state import ReleaseState
+from helmdeck.values.merge import merge_values
 
 _MAX_TRIES = 50
 
 
 def service_baseline(service: OverrideService) -> Baseline:
     """A ``plan.Baseline`` reading the layers and the revision history through the service."""
-    from helmdeck.overrides.service import values_hash
-    from helmdeck.values.merge import merge_values
 
     def baseline(d: DesiredRelease, state: ReleaseState) -> dict[str, Any] | None:
         layers = service.get(d.chart, d.namespace)

@@ -7,21 +7,27 @@ the store nor Helm, which is what lets the tests drive it with an in-memory rele
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
+from helmdeck.application import Application, SiteTraits
+from helmdeck.deploy.baseline import service_baseline
+from helmdeck.deploy.desired import DesiredRelease, desired_releases
+from helmdeck.deploy.ops import ReleaseOps
 from helmdeck.deploy.plan import Plan, Renderer, make_plan
-
-if TYPE_CHECKING:
-    from helmdeck.application import Application, SiteTraits
-    from helmdeck.deploy.ops import ReleaseOps
-    from helmdeck.overrides.service import DesiredRelease, OverrideService
-    from helmdeck.store import Store
-    from helmdeck.store.repo import ReleaseState
+from helmdeck.errors import NotFoundError, UserError
+from helmdeck.helm import render
+from helmdeck.overrides import OverrideService
+from helmdeck.store import Store
+from helmdeck.store.release_state import (
+    ReleaseState,
+    forget_release,
+    record_release,
+    release_states,
+)
+from helmdeck.store.sites import load_site
 
 
 def render_release(d: DesiredRelease) -> Mapping[str, str]:
     """``helm template`` of a desired release: what plan diffs and apply records."""
-    from helmdeck.deploy.helm import render
 
     return render(d.chart_dir, d.values, release=d.release, namespace=d.namespace)
 
@@ -38,12 +44,8 @@ def current_plan(
     With ``ops`` able to reach a cluster, live revisions are read in one call; otherwise the
     recorded state is all there is to compare with, and ``cluster`` says so.
     """
-    from helmdeck.application import SiteTraits
-    from helmdeck.deploy.baseline import service_baseline
-    from helmdeck.errors import NotFoundError
-    from helmdeck.store.repo import load_site, release_states
 
-    desired = service.desired_releases()
+    desired = desired_releases(service)
     with service.store.transaction() as s:
         applied = release_states(s)
         site = load_site(s)
@@ -66,7 +68,6 @@ def refuse_disabled_dependencies(
     service that never comes until Helm's timeout. Editing overrides stays allowed (a chart
     may be disabled for a while); only the rollout is refused, before anything is touched.
     """
-    from helmdeck.errors import UserError
 
     needed: dict[str, list[str]] = {}
     for chart, missing in app.disabled_dependencies(enabled, traits).items():
@@ -93,13 +94,11 @@ class StoreRecorder:
         self.store = store
 
     def record(self, state: ReleaseState) -> None:
-        from helmdeck.store.repo import record_release
 
         with self.store.transaction() as s:
             record_release(s, state)
 
     def forget(self, release: str, namespace: str) -> None:
-        from helmdeck.store.repo import forget_release
 
         with self.store.transaction() as s:
             forget_release(s, release, namespace)

@@ -8,13 +8,14 @@ has: the ordering (dependsOn / needs / chart groups per level) and one file set 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from helmdeck.deploy.desired import DesiredRelease
 from helmdeck.deploy.files import write_private
 from helmdeck.errors import UserError
-
-if TYPE_CHECKING:
-    from helmdeck.overrides.service import DesiredRelease
+from helmdeck.overrides import formats
+from helmdeck.overrides.redact import redact
+from helmdeck.values.yamlio import dump_yaml
 
 EXPORT_FORMATS = ("fluxcd", "argocd", "helmfile", "armada")
 
@@ -24,9 +25,6 @@ def export_files(
     reveal: bool,
 ) -> dict[str, str]:
     """File name -> YAML text of the export; values redacted unless ``reveal``."""
-    from helmdeck.overrides import formats
-    from helmdeck.overrides.redact import redact
-    from helmdeck.values.yamlio import dump_yaml
 
     if fmt not in EXPORT_FORMATS:
         raise UserError(f"--format {fmt}: unknown; use one of {', '.join(EXPORT_FORMATS)}")
@@ -52,7 +50,6 @@ def export_files(
 
 def _armada_groups(desired: list[DesiredRelease], levels: list[list[str]], name: str) -> str:
     """One chart group per dependency level (parallel inside), sequenced by the manifest."""
-    from helmdeck.values.yamlio import dump_yaml
 
     release_of = {d.chart: d.release for d in desired}
     groups: list[dict[str, Any]] = []

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
+from helmdeck.application import Application
+from helmdeck.deploy.desired import DesiredRelease
 from helmdeck.deploy.objects import RenderedObject, digests, parse_objects
-
-if TYPE_CHECKING:
-    from helmdeck.application import Application
-    from helmdeck.overrides.service import DesiredRelease
-    from helmdeck.store.repo import ReleaseState
+from helmdeck.overrides.diff import values_diff
+from helmdeck.store.release_state import ReleaseState
 
 Action = Literal["install", "upgrade", "uninstall", "noop"]
 DEPLOYED = "deployed"
@@ -184,7 +183,6 @@ def _object_changes(
 def _values_diff(
     d: DesiredRelease, state: ReleaseState | None, previous: dict[str, Any] | None
 ) -> str:
-    from helmdeck.overrides.diff import values_diff
 
     if state is None or state.revision == 0:
         return values_diff({}, d.values, label="values")

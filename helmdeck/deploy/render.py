@@ -11,15 +11,13 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from helmdeck.deploy.deployer import render_release
+from helmdeck.deploy.desired import DesiredRelease
 from helmdeck.deploy.files import replace_dir
 from helmdeck.deploy.objects import RenderedObject, kind_counts, parse_objects
+from helmdeck.deploy.plan import Renderer
 from helmdeck.errors import UserError
-
-if TYPE_CHECKING:
-    from helmdeck.deploy.plan import Renderer
-    from helmdeck.overrides.service import DesiredRelease
 
 
 @dataclass(frozen=True)
@@ -60,7 +58,6 @@ def render_all(
     desired: list[DesiredRelease], *, render: Renderer | None = None, workers: int | None = None
 ) -> list[RenderedRelease]:
     """Render every release (in the given order); ``workers`` 1 renders one after another."""
-    from helmdeck.deploy.deployer import render_release
 
     fn = render or render_release
 

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from helmdeck.errors import UserError
+from helmdeck.helm import render
 
 GO_COMMENT = re.compile(r"\{\{-?\s*/\*.*?\*/\s*-?\}\}", re.S)
 LINE_COMMENT = re.compile(r"^[ \t]*#.*$", re.M)
@@ -199,7 +200,6 @@ class LintChart:
 
     def render(self, values: dict[str, Any]) -> dict[str, str]:
         """Template path relative to the chart (``templates/x.yaml``) -> manifest text."""
-        from helmdeck.deploy.helm import render
 
         out = render(self.dir, values, release=self.name, namespace="openstack")
         return {k.split("/", 1)[1] if "/" in k else k: v for k, v in out.items()}

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from helmdeck.deploy.helm import RenderError
+from helmdeck.helm import RenderError
 from helmdeck.lint.chart import LintChart
 from helmdeck.lint.model import Finding
 from helmdeck.lint.static import finding, image_problem

@@ -6,6 +6,7 @@ import difflib
 from typing import Any
 
 from helmdeck.overrides.redact import redact
+from helmdeck.values.yamlio import dump_yaml
 
 
 def values_diff(old: dict[str, Any], new: dict[str, Any], *, label: str = "user overrides") -> str:
@@ -14,7 +15,6 @@ def values_diff(old: dict[str, Any], new: dict[str, Any], *, label: str = "user 
     Redacting before diffing (not after) is what guarantees a secret never reaches the text,
     whatever line the difference falls on. Empty when nothing but secrets changed.
     """
-    from helmdeck.values.yamlio import dump_yaml
 
     a = dump_yaml(redact(old)) if old else ""
     b = dump_yaml(redact(new)) if new else ""

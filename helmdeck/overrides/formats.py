@@ -11,6 +11,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from helmdeck.errors import UserError
+from helmdeck.values.yamlio import dump_yaml
+
 FORMATS = ("helm", "armada", "fluxcd", "helmfile", "argocd")
 
 FLUX_SOURCE = {"kind": "GitRepository", "name": "openstack-helm", "namespace": "flux-system"}
@@ -52,7 +55,6 @@ def target_of(
 
 
 def _dump(*docs: Any) -> str:
-    from helmdeck.values.yamlio import dump_yaml
 
     return "---\n".join(dump_yaml(d) for d in docs)
 
@@ -89,7 +91,6 @@ def fluxcd(target: Target, values: dict[str, Any]) -> str:
 
     The values go into a Secret rather than ``spec.values`` because they hold credentials.
     """
-    from helmdeck.values.yamlio import dump_yaml
 
     secret = {
         "apiVersion": "v1",
@@ -183,7 +184,6 @@ def render(fmt: str, target: Target, values: dict[str, Any]) -> str:
     try:
         renderer = RENDERERS[fmt]
     except KeyError:
-        from helmdeck.errors import UserError
 
         raise UserError(f"format {fmt!r}: unknown; use one of {', '.join(FORMATS)}") from None
     return renderer(target, values)

@@ -12,6 +12,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from helmdeck.values import strvals
+from helmdeck.values.merge import merge_values
+from helmdeck.values.options import ValueOptions, merge_value_options
+from helmdeck.values.yamlio import load_values
+
 
 def parse_inputs(
     files: Sequence[str] = (),
@@ -20,10 +25,6 @@ def parse_inputs(
     set_json: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The values the inputs describe; ValuesError (exit 2 / 400) names the bad input."""
-    from helmdeck.values import strvals
-    from helmdeck.values.merge import merge_values
-    from helmdeck.values.options import ValueOptions, merge_value_options
-    from helmdeck.values.yamlio import load_values
 
     base: dict[str, Any] = {}
     for i, text in enumerate(files):

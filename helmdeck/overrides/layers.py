@@ -17,8 +17,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from helmdeck.chart import (
+    chart_defaults,
+    chart_version,
+    locate,
+    static_override_files,
+    static_overrides,
+)
 from helmdeck.fileio import write_atomic
 from helmdeck.site.model import Site
+from helmdeck.values.merge import coalesce
+from helmdeck.values.paths import format_path, get_path, leaf_paths
 
 Layer = Literal["static", "system", "user"]
 
@@ -97,33 +106,13 @@ def _stamp(path: Path) -> tuple[str, int, int] | None:
     return (str(path), st.st_mtime_ns, st.st_size)
 
 
-def local_site(site: Site, chart: str) -> Site:
-    """``site`` as if its charts were a local directory holding ``chart``.
-
-    Helm repository and OCI sources are pulled once into helmdeck's chart cache (through
-    ``helmdeck.deploy.charts``, the one place that knows how); from then on the chart and
-    the ``values_overrides`` it ships are read from there like any local chart.
-    """
-    if site.spec.charts.source.path is not None:
-        return site
-    from helmdeck.deploy.charts import resolve_chart_dir
-    from helmdeck.site.model import ChartSource
-
-    root = resolve_chart_dir(site, chart).parent
-    charts = site.spec.charts.model_copy(update={"source": ChartSource(path=str(root))})
-    return site.model_copy(update={"spec": site.spec.model_copy(update={"charts": charts})})
-
-
 def files_key(site: Site, chart: str) -> Hashable:
     """The state of every file the chart's base is read from, taken BEFORE reading them.
 
     A file that changes after its stamp was taken is read new under the old stamp, and the
     next stamp differs: a result cached under this key is never older than its key.
     """
-    from helmdeck.chart import chart_dir, static_override_files
-
-    site = local_site(site, chart)
-    directory = chart_dir(site, chart).resolve()
+    directory = locate(site, chart).resolve()
     return (
         chart,
         _stamp(directory / "Chart.yaml"),
@@ -134,9 +123,6 @@ def files_key(site: Site, chart: str) -> Hashable:
 
 def chart_base(site: Site, chart: str) -> ChartBase:
     """The chart's directory, version, defaults and static overrides for this site."""
-    from helmdeck.chart import chart_defaults, chart_dir, chart_version, static_overrides
-    from helmdeck.values.merge import coalesce
-
     key = files_key(site, chart)
     with _cache_lock:
         cached = _cache.get(key)
@@ -146,8 +132,7 @@ def chart_base(site: Site, chart: str) -> ChartBase:
         with _cache_lock:
             _cache[key] = cached
         return cached
-    site = local_site(site, chart)
-    directory = chart_dir(site, chart).resolve()
+    directory = locate(site, chart).resolve()
     defaults = chart_defaults(directory)
     static, provenance = static_overrides(site, chart)
     base = ChartBase(
@@ -169,7 +154,6 @@ def chart_base(site: Site, chart: str) -> ChartBase:
 
 def _nearest(facts: dict[str, str], parts: tuple[str | int, ...]) -> str | None:
     """The fact recorded for ``parts`` or, failing that, for its closest ancestor."""
-    from helmdeck.values.paths import format_path
 
     for n in range(len(parts), 0, -1):
         fact = facts.get(format_path(parts[:n]))
@@ -179,7 +163,6 @@ def _nearest(facts: dict[str, str], parts: tuple[str | int, ...]) -> str | None:
 
 
 def _has_path(values: dict[str, Any], parts: tuple[str | int, ...]) -> bool:
-    from helmdeck.values.paths import get_path
 
     try:
         get_path(values, parts)
@@ -203,7 +186,6 @@ def combined_provenance(
     A leaf comes from the highest layer that holds it: user overrides are merged last, so a
     user leaf always wins; below that the system facts, then the static file that set it.
     """
-    from helmdeck.values.paths import format_path, leaf_paths
 
     user_leaves = {parts for parts, _ in leaf_paths(user)}
     out: dict[str, Provenance] = {}

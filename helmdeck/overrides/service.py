@@ -9,15 +9,20 @@ callers redact (``helmdeck.overrides.redact``) before showing anything.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import threading
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
+from sqlalchemy.orm import Session
+
+from helmdeck.application import Application, SiteTraits, load_application
+from helmdeck.check import check_consistency
 from helmdeck.errors import ConflictError, NotFoundError, UserError
+from helmdeck.helm import render, validate_schema
+from helmdeck.overrides.diff import values_diff
+from helmdeck.overrides.inputs import parse_inputs
 from helmdeck.overrides.layers import (
     ChartBase,
     Provenance,
@@ -25,24 +30,37 @@ from helmdeck.overrides.layers import (
     combined_provenance,
     files_key,
 )
-
-if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
-    from helmdeck.application import Application
-    from helmdeck.plugins.base import ChartRef, Plugin
-    from helmdeck.site.model import Site
-    from helmdeck.store import Store
-    from helmdeck.store.repo import Revision
-    from helmdeck.store.secrets import SecretBox
+from helmdeck.overrides.redact import redact_text
+from helmdeck.plugins.base import ChartRef, Plugin, SiteSnapshot
+from helmdeck.plugins.generate import required_secrets, system_overrides
+from helmdeck.plugins.registry import load_plugins
+from helmdeck.plugins.secretpaths import is_secret_path
+from helmdeck.site.model import Site
+from helmdeck.store import Store
+from helmdeck.store.audit import audit
+from helmdeck.store.chart_state import chart_enabled, set_chart_enabled
+from helmdeck.store.db import is_readonly
+from helmdeck.store.generation import chart_key, current_generation
+from helmdeck.store.secrets import SecretBox, all_secrets, ensure_secrets
+from helmdeck.store.sites import load_site
+from helmdeck.store.user_overrides import (
+    Revision,
+    get_revision,
+    get_user_overrides,
+    list_revisions,
+    list_user_overrides,
+    lock_user_overrides,
+    put_user_overrides,
+)
+from helmdeck.values.merge import coalesce, copy_values, merge_values
+from helmdeck.values.paths import format_path, leaf_paths, parse_path
 
 __all__ = [
     "ChartInfo",
     "ChartOverrides",
-    "DesiredRelease",
     "OverrideService",
     "Provenance",
-    "values_hash",
+    "ReleaseValues",
 ]
 
 
@@ -76,8 +94,8 @@ class ChartOverrides:
 
 
 @dataclass(frozen=True)
-class DesiredRelease:
-    """What deploy compares with the applied state and hands to Helm."""
+class ReleaseValues:
+    """One enabled release of the application with its combined overrides (REAL values)."""
 
     chart: str
     release: str
@@ -85,15 +103,7 @@ class DesiredRelease:
     chart_dir: Path
     chart_version: str
     values: dict[str, Any]
-    values_hash: str
     depends_on: tuple[str, ...]
-
-
-def values_hash(values: dict[str, Any], chart_version: str) -> str:
-    """sha256 of canonical JSON: equal values and chart version give the same hash anywhere."""
-    doc = {"chart_version": chart_version, "values": values}
-    text = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -126,7 +136,6 @@ class _Layers:
     system_facts: dict[str, str]
 
     def combined(self, user: dict[str, Any]) -> dict[str, Any]:
-        from helmdeck.values.merge import merge_values
 
         return merge_values(merge_values(self.base.static, self.system), user)
 
@@ -159,7 +168,6 @@ class OverrideService:
     @property
     def app(self) -> Application:
         if self._app is None:
-            from helmdeck.application import load_application
 
             self._app = load_application()
         return self._app
@@ -168,7 +176,6 @@ class OverrideService:
     def box(self) -> SecretBox:
         with self._init_lock:
             if self._box is None:
-                from helmdeck.store.secrets import SecretBox
 
                 self._box = SecretBox()
             return self._box
@@ -177,7 +184,6 @@ class OverrideService:
     def plugins(self) -> dict[str, Plugin]:
         with self._init_lock:
             if self._plugins is None:
-                from helmdeck.plugins.registry import load_plugins
 
                 self._plugins = load_plugins()
             return self._plugins
@@ -201,8 +207,6 @@ class OverrideService:
         The key is taken in the reading transaction and the files are stamped before they
         are read, so a result remembered under it can only be newer than the key says.
         """
-        from helmdeck.store.repo import get_revision, get_user_overrides
-        from helmdeck.values.merge import copy_values
 
         def read(s: Session) -> tuple[_Context, dict[str, Any], int, str, Hashable]:
             ctx = self._context(s, secrets_for=chart)
@@ -247,7 +251,6 @@ class OverrideService:
         override version and the state of the chart's files. Equal to the key ``get_keyed``
         returned means the same result, in this process or any other on the same store.
         """
-        from helmdeck.store.generation import chart_key, current_generation
 
         with self._memo_lock:
             known = dict(self._sites)
@@ -262,8 +265,6 @@ class OverrideService:
 
     def effective(self, chart: str, namespace: str) -> dict[str, Any]:
         """The chart's defaults coalesced with the combined overrides: what templates see."""
-        from helmdeck.store.repo import get_user_overrides
-        from helmdeck.values.merge import coalesce
 
         def read(s: Session) -> tuple[_Context, dict[str, Any]]:
             ctx = self._context(s, secrets_for=chart)
@@ -276,7 +277,6 @@ class OverrideService:
         return coalesce(layers.base.defaults, layers.combined(user))
 
     def explain(self, chart: str, namespace: str, path: str) -> Provenance:
-        from helmdeck.values.paths import format_path, parse_path
 
         key = format_path(parse_path(path))
         provenance = self.get(chart, namespace).provenance
@@ -296,7 +296,6 @@ class OverrideService:
         )
 
     def history(self, chart: str, namespace: str) -> list[Revision]:
-        from helmdeck.store.repo import list_revisions
 
         with self.store.transaction(readonly=True) as s:
             self._ref(self._context(s, secrets_for=None), chart, namespace)
@@ -304,7 +303,6 @@ class OverrideService:
 
     def export_user_overrides(self) -> dict[str, Any]:
         """Every chart's user overrides, keyed ``chart`` (its own namespace) or ``chart@ns``."""
-        from helmdeck.store.repo import list_user_overrides
 
         with self.store.transaction(readonly=True) as s:
             ctx = self._context(s, secrets_for=None)
@@ -315,10 +313,8 @@ class OverrideService:
             out[chart if ref is not None and ref.namespace == ns else f"{chart}@{ns}"] = values
         return out
 
-    def desired_releases(self) -> list[DesiredRelease]:
+    def release_values(self) -> list[ReleaseValues]:
         """The enabled releases of the application, in rollout order (level by level)."""
-        from helmdeck.store.repo import list_user_overrides
-        from helmdeck.values.merge import copy_values
 
         def read(s: Session) -> tuple[_Context, dict[tuple[str, str], dict[str, Any]]]:
             ctx = self._context(s, secrets_for=None, all_enabled_secrets=True)
@@ -334,14 +330,13 @@ class OverrideService:
                 layers = self._layers(ctx, ref)
                 values = copy_values(layers.combined(stored.get((chart, ref.namespace), {})))
                 out.append(
-                    DesiredRelease(
+                    ReleaseValues(
                         chart=chart,
                         release=ref.release,
                         namespace=ref.namespace,
                         chart_dir=layers.base.chart_dir,
                         chart_version=layers.base.chart_version,
                         values=values,
-                        values_hash=values_hash(values, layers.base.chart_version),
                         depends_on=self._depends_on(ctx, chart),
                     )
                 )
@@ -369,9 +364,6 @@ class OverrideService:
         ``reset`` replaces them. The stored overrides are locked from read to write, so
         concurrent updates without ``if_match`` all land; with it, a stale version is refused.
         """
-        from helmdeck.overrides.inputs import parse_inputs
-        from helmdeck.store.repo import lock_user_overrides
-        from helmdeck.values.merge import merge_values
 
         if flag not in ("reuse", "reset"):
             raise UserError(f"flag {flag!r}: must be reuse or reset")
@@ -389,7 +381,6 @@ class OverrideService:
 
     def delete(self, chart: str, namespace: str, *, if_match: int | None = None) -> None:
         """Drop the user overrides (a new, empty revision); generated secrets are kept."""
-        from helmdeck.store.repo import lock_user_overrides
 
         with self.store.transaction() as s:
             ref = self._ref(self._context(s, secrets_for=None), chart, namespace)
@@ -403,7 +394,6 @@ class OverrideService:
         Schema and secret checks still apply; cross-chart consistency does not, because going
         back to a known state must not be blocked by drift in another chart.
         """
-        from helmdeck.store.repo import get_revision, lock_user_overrides
 
         with self.store.transaction() as s:
             ctx = self._context(s, secrets_for=chart)
@@ -414,7 +404,6 @@ class OverrideService:
             return new, self._write(s, ref, current, new, action=f"rollback to {to}")
 
     def set_enabled(self, chart: str, namespace: str, enabled: bool) -> None:
-        from helmdeck.store.repo import audit, set_chart_enabled
 
         with self.store.transaction() as s:
             self._ref(self._context(s, secrets_for=None), chart, namespace)
@@ -427,7 +416,6 @@ class OverrideService:
 
         Charts absent from ``doc`` keep their overrides, so a partial file never wipes others.
         """
-        from helmdeck.store.repo import lock_user_overrides
 
         if not isinstance(doc, dict):
             raise UserError("import: the document must be a map of chart sections")
@@ -458,7 +446,6 @@ class OverrideService:
 
     def audit_reveal(self, chart: str, namespace: str) -> None:
         """Record that someone saw the real secret values of a chart."""
-        from helmdeck.store.repo import audit
 
         with self.store.transaction() as s:
             self._ref(self._context(s, secrets_for=None), chart, namespace)
@@ -489,12 +476,6 @@ class OverrideService:
         which may be disabled): a plugin must see the same values whichever chart runs first.
         In a read-only transaction a missing secret raises ``_NeedsWrite`` instead.
         """
-        from helmdeck.application import SiteTraits
-        from helmdeck.plugins.generate import required_secrets
-        from helmdeck.store.db import is_readonly
-        from helmdeck.store.generation import current_generation
-        from helmdeck.store.repo import chart_enabled
-        from helmdeck.store.secrets import all_secrets, ensure_secrets
 
         generation = current_generation(s)
         site = self._site_at(s, generation)
@@ -523,8 +504,6 @@ class OverrideService:
 
     def _site_at(self, s: Session, generation: int) -> Site:
         """The stored site, parsed once per generation (read in ``s``, at ``generation``)."""
-        from helmdeck.store.generation import current_generation
-        from helmdeck.store.repo import load_site
 
         with self._memo_lock:
             site = self._sites.get(generation)
@@ -539,7 +518,6 @@ class OverrideService:
         return site
 
     def _refs(self, site: Site) -> dict[str, ChartRef]:
-        from helmdeck.plugins.base import ChartRef
 
         return {
             c.name: ChartRef(c.name, c.release, c.namespace or site.spec.namespace)
@@ -571,8 +549,6 @@ class OverrideService:
         Remembered per (generation, chart, files' stamp): the plugin sees nothing else (the
         site, secrets and enabled set all move the generation), so equal keys, equal layers.
         """
-        from helmdeck.plugins.base import SiteSnapshot
-        from helmdeck.plugins.generate import system_overrides
 
         base = chart_base(ctx.site, ref.chart)
         key = (ctx.generation, ref, base.stamp)
@@ -603,7 +579,6 @@ class OverrideService:
         Consistency compares before and after and refuses only what the change introduces,
         so an existing disagreement elsewhere does not block unrelated updates.
         """
-        from helmdeck.values.merge import coalesce
 
         combined: dict[str, dict[str, Any]] = {}
         for chart, values in new.items():
@@ -612,7 +587,6 @@ class OverrideService:
             _refuse_secret_paths(ref, values, layers.system, layers.system_facts)
             combined[chart] = layers.combined(values)
             if (layers.base.chart_dir / "values.schema.json").is_file():
-                from helmdeck.deploy.helm import validate_schema
 
                 effective = coalesce(layers.base.defaults, combined[chart])
                 try:
@@ -625,11 +599,6 @@ class OverrideService:
     def _check_consistency(
         self, s: Session, ctx: _Context, changed: dict[str, dict[str, Any]]
     ) -> None:
-        from helmdeck.store.repo import list_user_overrides
-
-        check_consistency = _consistency_rules()
-        if check_consistency is None:
-            return
 
         stored = {(c, n): v for c, n, v, _ in list_user_overrides(s)}
         before: dict[str, dict[str, Any]] = {}
@@ -650,7 +619,6 @@ class OverrideService:
                 )
 
     def _render_check(self, ctx: _Context, ref: ChartRef, user: dict[str, Any]) -> None:
-        from helmdeck.deploy.helm import render
 
         layers = self._layers(ctx, ref)
         try:
@@ -662,8 +630,6 @@ class OverrideService:
     def _write(
         self, s: Session, ref: ChartRef, old: dict[str, Any], new: dict[str, Any], *, action: str
     ) -> int:
-        from helmdeck.overrides.diff import values_diff
-        from helmdeck.store.repo import audit, put_user_overrides
 
         diff = values_diff(old, new)
         version = put_user_overrides(
@@ -672,21 +638,6 @@ class OverrideService:
         audit(s, actor=self.actor, action=f"overrides {action}",
               target=f"{ref.chart}@{ref.namespace}", detail=f"version {version}")
         return version
-
-
-def _consistency_rules() -> Callable[[Mapping[str, dict[str, Any]]], list[Any]] | None:
-    """Integration point: the cross-chart rules of ``helmdeck.check`` (engineer L2).
-
-    None while that package is not installed in this tree yet; the gate then passes.
-    """
-    try:
-        from helmdeck.check import (  # type: ignore[import-not-found, unused-ignore]
-            check_consistency,
-        )
-    except ModuleNotFoundError:
-        return None
-    rules: Callable[[Mapping[str, dict[str, Any]]], list[Any]] = check_consistency
-    return rules
 
 
 def _check_version(chart: str, namespace: str, version: int, if_match: int | None) -> None:
@@ -699,7 +650,6 @@ def _check_version(chart: str, namespace: str, version: int, if_match: int | Non
 
 def _one_line(ref: ChartRef, exc: UserError, secrets: Mapping[str, str]) -> UserError:
     """Helm's multi-line message as one line, without any secret value it may quote."""
-    from helmdeck.overrides.redact import redact_text
 
     text = " ".join(str(exc).split()).removeprefix(f"{ref.chart}: ")
     return UserError(f"{ref.chart} {ref.namespace}: {redact_text(text, secrets.values())}")
@@ -715,8 +665,6 @@ def _refuse_secret_paths(
     ref: ChartRef, user: dict[str, Any], system: dict[str, Any], system_facts: dict[str, str]
 ) -> None:
     """A user override may neither set a secret nor replace a map holding generated secrets."""
-    from helmdeck.plugins.secretpaths import is_secret_path
-    from helmdeck.values.paths import format_path, leaf_paths
 
     secret_leaves = [p for p, _ in leaf_paths(system) if is_secret_path(p)]
     for parts, _ in leaf_paths(user):

@@ -14,6 +14,7 @@ from typing import Any
 
 from helmdeck.plugins.base import ChartRef, SiteSnapshot, SystemOverrides
 from helmdeck.site.model import Host, Role, Site
+from helmdeck.values.paths import format_path
 
 Path = tuple[str | int, ...]
 
@@ -50,7 +51,6 @@ class Out:
 
     def result(self) -> SystemOverrides:
         """Sorted values and provenance: the same site always yields the same bytes."""
-        from helmdeck.values.paths import format_path
 
         return SystemOverrides(
             values=_sorted(self.values),

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +37,11 @@ class SiteFileError(UserError):
         self.problems = problems
 
 
-def load_site_file(path: str | Path) -> Site:
-    """Parse and fully validate a site file (types and cross-field checks)."""
+def load_site_file(path: str | Path, *, charts: Collection[str] | None = None) -> Site:
+    """Parse and fully validate a site file (types and cross-field checks).
+
+    ``charts``: the chart names of the application the site is for (see ``site_problems``).
+    """
     p = Path(path)
     try:
         with p.open("rb") as f:
@@ -52,10 +55,10 @@ def load_site_file(path: str | Path) -> Site:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise SiteFileError([f"{p}:1: (file): not UTF-8 ({exc.reason})"]) from None
-    return parse_site_yaml(text, str(p))
+    return parse_site_yaml(text, str(p), charts=charts)
 
 
-def parse_site_yaml(text: str, source: str) -> Site:
+def parse_site_yaml(text: str, source: str, *, charts: Collection[str] | None = None) -> Site:
     """Validate site YAML given as text; ``source`` names it in error messages."""
     data, lines = _compose(text, source)
     problems = raw_problems(data)
@@ -70,7 +73,7 @@ def parse_site_yaml(text: str, source: str) -> Site:
             if loc not in reported and not _explained_below(err, errors):
                 problems.append((loc, _message(err)))
     if site is not None:
-        problems.extend(site_problems(site))
+        problems.extend(site_problems(site, charts))
     if problems:
         raise SiteFileError(_format(problems, lines, source))
     assert site is not None

@@ -6,10 +6,9 @@ the loader can point every problem at its line in ``site.yaml``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
-from helmdeck.application import load_application
 from helmdeck.site.model import Role, Site
 
 Location = tuple[str | int, ...]
@@ -55,8 +54,12 @@ ROLE_LABELS = (
 )
 
 
-def site_problems(site: Site) -> list[Problem]:
-    """Every cross-field problem of a well-typed site, in document order."""
+def site_problems(site: Site, charts: Collection[str] | None = None) -> list[Problem]:
+    """Every cross-field problem of a well-typed site, in document order.
+
+    ``charts`` are the names of the application in use; without them, disabled chart names
+    are not checked (the site alone cannot know which application it is deployed with).
+    """
     spec = site.spec
     problems: list[Problem] = []
     for i, host in enumerate(spec.hosts):
@@ -107,9 +110,9 @@ def site_problems(site: Site) -> list[Problem]:
                 "or add nova to spec.charts.disabled",
             )
         )
-    known = load_application().names()
+    known = list(charts) if charts is not None else []
     for i, chart in enumerate(spec.charts.disabled):
-        if chart not in known:
+        if charts is not None and chart not in known:
             problems.append(
                 (
                     ("spec", "charts", "disabled", i),

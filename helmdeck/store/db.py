@@ -21,8 +21,9 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
+from helmdeck import config
 from helmdeck.errors import UserError
-from helmdeck.store.migrations import SCHEMA_HEAD
+from helmdeck.store.migrations import SCHEMA_HEAD, upgrade
 
 _BUSY_TIMEOUT_S = 60
 _READONLY = "helmdeck_readonly"
@@ -73,7 +74,6 @@ class Store:
                 conn.execute(text("SELECT pg_advisory_xact_lock(7340218)"))
             if _current_revision(conn) == SCHEMA_HEAD:
                 return
-            from helmdeck.store.migrations import upgrade
 
             upgrade(conn)
 
@@ -95,7 +95,6 @@ def is_readonly(s: Session) -> bool:
 def open_store(url: str | None = None) -> Store:
     """The store at ``url`` (default: the configured one), migrated to the current schema."""
     if url is None:
-        from helmdeck import config
 
         url = config.database_url()
     store = Store(url)

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 
 def dialect_insert(s: Session, model: type[Any]) -> Any:
     """``insert(model)`` of the session's dialect, with ``on_conflict_do_*`` available."""
-    from sqlalchemy.dialects import postgresql, sqlite
 
     if s.get_bind().dialect.name == "postgresql":
         return postgresql.insert(model)

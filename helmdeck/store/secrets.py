@@ -12,9 +12,11 @@ import string
 import uuid
 from collections.abc import Iterable
 
+from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from helmdeck import config
 from helmdeck.errors import NotFoundError, UserError
 from helmdeck.store.dml import dialect_insert
 from helmdeck.store.generation import bump_generation
@@ -33,10 +35,8 @@ class SecretBox:
     """
 
     def __init__(self, key: bytes | None = None) -> None:
-        from cryptography.fernet import Fernet
 
         if key is None:
-            from helmdeck import config
 
             key = config.secret_key()
         self._fernet = Fernet(key)
@@ -46,7 +46,6 @@ class SecretBox:
         return self._fernet.encrypt(value.encode())
 
     def decrypt(self, token: bytes) -> str:
-        from cryptography.fernet import InvalidToken
 
         token = bytes(token)
         plain = self._plain.get(token)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from helmdeck.values import gojson
@@ -368,7 +369,6 @@ def parse_set_literal(expr: str, into: dict[str, Any] | None = None) -> dict[str
 
 
 def _read_file(path: str) -> str:
-    from pathlib import Path
 
     try:
         return Path(path).read_text(encoding="utf-8")

@@ -23,6 +23,7 @@ from yaml import _yaml as _libyaml
 
 from helmdeck.values.errors import ValuesError
 from helmdeck.values.gonum import float32_key, format_go_float, json_number
+from helmdeck.values.merge import merge_values
 
 _TAG = "tag:yaml.org,2002:"
 _STR, _BINARY, _MERGE = _TAG + "str", _TAG + "binary", _TAG + "merge"
@@ -427,7 +428,6 @@ def _load_document(text: str) -> dict[str, Any]:
 
 def load_values(text: str, source: str = "<string>") -> dict[str, Any]:
     """Parse a values file exactly as Helm's ``loader.LoadValues`` does (see module doc)."""
-    from helmdeck.values.merge import merge_values
 
     try:
         docs = _documents(text)

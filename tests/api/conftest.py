@@ -25,7 +25,7 @@ def deployment(
 ) -> Deployment:
     """The site imported into ``db_url`` when the test uses it, else SQLite in the home."""
     from helmdeck.site.load import load_site_file
-    from helmdeck.store import open_store, repo
+    from helmdeck.store import open_store, sites, tokens
 
     url = (
         request.getfixturevalue("db_url")
@@ -37,9 +37,9 @@ def deployment(
     site_file.write_text(yaml.safe_dump(site_doc(charts_dir)))
     dep = Deployment(home=helmdeck_home, url=url, env=server_env(helmdeck_home, url))
     with open_store(url) as store, store.transaction() as s:
-        repo.save_site(s, load_site_file(site_file))
-        dep.admin = repo.create_token(s, "admin", "test-admin")
-        dep.reader = repo.create_token(s, "reader", "test-reader")
+        sites.save_site(s, load_site_file(site_file))
+        dep.admin = tokens.create_token(s, "admin", "test-admin")
+        dep.reader = tokens.create_token(s, "reader", "test-reader")
     return dep
 
 

@@ -15,7 +15,7 @@ from helmdeck.api.app import create_app
 from helmdeck.api.middleware import MAX_BODY_BYTES
 from helmdeck.api.routes import parse_if_match
 from helmdeck.errors import UserError
-from helmdeck.store import open_store, repo
+from helmdeck.store import audit, open_store
 
 URL = "/v1/helm_charts/keystone"
 
@@ -91,7 +91,7 @@ def test_reveal_shows_real_values_to_admin_and_is_audited(
     assert r.status_code == 200 and "<redacted>" not in r.text
     assert any(v in r.text for v in generated_secrets(deployment).values())
     with open_store(deployment.url) as store, store.transaction() as s:
-        entries = repo.audit_log(s)
+        entries = audit.audit_log(s)
     assert any(e.action == "reveal" and e.target == f"keystone@{NS}" and e.actor == "api:test-admin"
                for e in entries)
 

@@ -16,7 +16,7 @@ from helmdeck.cli.serve_cmd import is_loopback
 def test_token_create_prints_the_token_alone_on_the_last_line_and_stores_its_hash(
     helmdeck_home: Path,
 ) -> None:
-    from helmdeck.store import open_store, repo
+    from helmdeck.store import audit, open_store, tokens
     from helmdeck.store.models import TokenRow
 
     result = CliRunner().invoke(cli, ["token", "create", "--role", "reader", "--name", "ci"])
@@ -25,9 +25,9 @@ def test_token_create_prints_the_token_alone_on_the_last_line_and_stores_its_has
     assert result.stdout == token + "\n" and token.startswith("hd_")
     assert "shown only this once" in result.stderr
     with open_store() as store, store.transaction() as s:
-        assert repo.token_info(s, token)[1] == "reader"  # type: ignore[index]
+        assert tokens.token_info(s, token)[1] == "reader"  # type: ignore[index]
         rows = s.query(TokenRow).all()
-        entries = repo.audit_log(s)
+        entries = audit.audit_log(s)
     assert [(r.name, r.token_hash) for r in rows] == [
         ("ci", hashlib.sha256(token.encode()).hexdigest())
     ]

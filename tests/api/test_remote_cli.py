@@ -23,13 +23,13 @@ from helmdeck.cli.main import cli
 @pytest.fixture
 def local_url(tmp_path: Path, charts_dir: Path, deployment: Deployment) -> str:
     from helmdeck.site.load import load_site_file
-    from helmdeck.store import open_store, repo
+    from helmdeck.store import open_store, sites
 
     url = f"sqlite:///{tmp_path / 'local.db'}"
     site_file = tmp_path / "local-site.yaml"
     site_file.write_text(yaml.safe_dump(site_doc(charts_dir)))
     with open_store(url) as store, store.transaction() as s:
-        repo.save_site(s, load_site_file(site_file))
+        sites.save_site(s, load_site_file(site_file))
     return url
 
 
@@ -123,10 +123,10 @@ def test_remote_reveal_shows_the_servers_secrets_and_audits(
     secrets = generated_secrets(deployment).values()
     assert "<redacted>" in redacted and not any(v in redacted for v in secrets)
     assert "<redacted>" not in revealed and any(v in revealed for v in secrets)
-    from helmdeck.store import open_store, repo
+    from helmdeck.store import audit, open_store
 
     with open_store(deployment.url) as store, store.transaction() as s:
-        actions = [(e.actor, e.action) for e in repo.audit_log(s)]
+        actions = [(e.actor, e.action) for e in audit.audit_log(s)]
     assert ("api:test-admin", "reveal") in actions
 
 

@@ -77,15 +77,15 @@ def test_sigkill_mid_burst_keeps_every_acknowledged_update(
     for t in threads:
         t.join()
 
-    from helmdeck.store import open_store, repo
+    from helmdeck.store import open_store, user_overrides
 
     with open_store(deployment.url) as store, store.transaction() as s:
         if store.dialect == "sqlite":
             from sqlalchemy import text
 
             assert s.execute(text("PRAGMA integrity_check")).scalar() == "ok"
-        stored, version = repo.get_user_overrides(s, "keystone", NS)
-        assert len(repo.list_revisions(s, "keystone", NS)) == version
+        stored, version = user_overrides.get_user_overrides(s, "keystone", NS)
+        assert len(user_overrides.list_revisions(s, "keystone", NS)) == version
     missing = [k for k in acked if k not in stored["burst"]]
     assert not missing
     text, _ = _user_overrides(serve(), deployment.reader)

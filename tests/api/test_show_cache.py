@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 from helmdeck.api.app import create_app
 from helmdeck.overrides.service import OverrideService
 from helmdeck.site.model import Site
-from helmdeck.store import Store, open_store, repo
+from helmdeck.store import Store, chart_state, open_store, sites
 from helmdeck.store.secrets import SecretBox, set_secret
 
 URL = "/v1/helm_charts/keystone"
@@ -57,7 +57,7 @@ def store(deployment: Deployment, charts: Path) -> Iterator[Store]:
 
 def _save_site(dep: Deployment, doc: dict[str, Any]) -> None:
     with open_store(dep.url) as store, store.transaction() as s:
-        repo.save_site(s, Site.model_validate(doc, strict=False))
+        sites.save_site(s, Site.model_validate(doc, strict=False))
 
 
 def _get(client: TestClient, token: str, **params: Any) -> dict[str, Any]:
@@ -105,7 +105,7 @@ def test_every_input_change_is_seen_at_once(
         full = _get(client, token, full="true")
         assert "memcached" in full["depends_on"]
         with store.transaction() as s:
-            repo.set_chart_enabled(s, "memcached", NS, False)
+            chart_state.set_chart_enabled(s, "memcached", NS, False)
         assert "memcached" not in _get(client, token, full="true")["depends_on"]
 
         # the chart's files: a new static override file, then an edited one, then Chart.yaml

@@ -13,8 +13,8 @@ from support import as_site, site_doc
 from helmdeck.chart import (
     candidates,
     chart_defaults,
-    chart_dir,
     chart_version,
+    locate,
     static_override_files,
     static_overrides,
 )
@@ -134,7 +134,7 @@ def test_reference_keystone_gateway_tls_example() -> None:
 
 @pytest.mark.skipif(not REFERENCE.is_dir(), reason=f"reference charts absent at {REFERENCE}")
 def test_reference_chart_dir_defaults_and_version() -> None:
-    d = chart_dir(site({"path": str(REFERENCE)}), "keystone")
+    d = locate(site({"path": str(REFERENCE)}), "keystone")
     assert d == REFERENCE / "keystone"
     assert chart_version(d) == "2026.1.0"
     assert chart_defaults(d)["pod"]["replicas"]["api"] == 1
@@ -142,20 +142,32 @@ def test_reference_chart_dir_defaults_and_version() -> None:
 
 def test_missing_source_directory(tmp_path: Path) -> None:
     with pytest.raises(UserError, match=r"spec.charts.source.path: directory .* does not exist"):
-        chart_dir(site({"path": str(tmp_path / "nope")}), "keystone")
+        locate(site({"path": str(tmp_path / "nope")}), "keystone")
 
 
 def test_missing_chart(tmp_path: Path) -> None:
     with pytest.raises(UserError, match=r"chart keystone: no chart at .*Chart.yaml missing"):
-        chart_dir(site({"path": str(tmp_path)}), "keystone")
+        locate(site({"path": str(tmp_path)}), "keystone")
 
 
 @pytest.mark.parametrize(
     "source", [{"repo": "https://charts.example.com"}, {"oci": "oci://registry.example.com/osh"}]
 )
-def test_repo_and_oci_not_supported_yet(source: dict[str, str]) -> None:
-    with pytest.raises(UserError, match="not supported yet"):
-        chart_dir(site(source), "keystone")
+def test_repo_and_oci_sources_are_pulled(
+    source: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HELMDECK_HOME", str(tmp_path))
+    pulled: list[tuple[str, str | None, str | None]] = []
+
+    def fake_pull(chart: str, *, dest: Path, repo_url: str | None = None,
+                  oci: str | None = None) -> Path:
+        pulled.append((chart, repo_url, oci))
+        _write(dest / chart / "Chart.yaml", f"name: {chart}\nversion: 1.0.0\n")
+        return dest / chart
+
+    monkeypatch.setattr("helmdeck.chart.source.pull_chart", fake_pull)
+    assert (locate(site(source), "keystone") / "Chart.yaml").is_file()
+    assert pulled == [("keystone", source.get("repo"), source.get("oci"))]
 
 
 def test_chart_version_errors(tmp_path: Path) -> None:

@@ -129,10 +129,10 @@ def test_reveal_prints_secrets_and_is_audited(cli: Cli) -> None:
     out, _ = cli("helm-override-show", *KS, "--reveal", "--format", "helm")
     admin = yaml.safe_load(out)["endpoints"]["identity"]["auth"]["admin"]["password"]
     assert admin in secret_values() and "<redacted>" not in out
-    from helmdeck.store import open_store, repo
+    from helmdeck.store import audit, open_store
 
     with open_store() as store, store.transaction() as s:
-        actions = [(e.action, e.target) for e in repo.audit_log(s)]
+        actions = [(e.action, e.target) for e in audit.audit_log(s)]
     assert ("reveal", "keystone@openstack") in actions
 
 

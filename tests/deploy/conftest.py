@@ -10,7 +10,7 @@ from cryptography.fernet import Fernet
 from deploy_env import APP, make_site
 
 from helmdeck.overrides.service import OverrideService
-from helmdeck.store import Store, open_store, repo
+from helmdeck.store import Store, open_store, sites
 from helmdeck.store.secrets import SecretBox
 
 
@@ -18,7 +18,7 @@ from helmdeck.store.secrets import SecretBox
 def store(tmp_path: Path, helmdeck_home: Path) -> Iterator[Store]:
     with open_store(f"sqlite:///{tmp_path / 'store.db'}") as st:
         with st.transaction() as s:
-            repo.save_site(s, make_site())
+            sites.save_site(s, make_site())
         yield st
 
 

@@ -6,8 +6,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from helmdeck.deploy.desired import DesiredRelease
 from helmdeck.deploy.ops import Deployed
-from helmdeck.overrides.service import DesiredRelease
 
 
 @dataclass

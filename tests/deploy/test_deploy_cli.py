@@ -13,7 +13,7 @@ from deploy_env import make_site
 from deploy_fakes import MemoryReleases
 
 from helmdeck.cli.main import main
-from helmdeck.store import open_store, repo
+from helmdeck.store import open_store, sites
 
 APP_FILE = str(Path(__file__).resolve().parent / "app.yaml")
 Run = Callable[..., tuple[int, str, str]]
@@ -26,7 +26,7 @@ def run(helmdeck_home: Path, capsys: pytest.CaptureFixture[str],
     monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
     monkeypatch.setenv("HOME", str(helmdeck_home.parent))  # no ~/.kube/config
     with open_store() as store, store.transaction() as s:
-        repo.save_site(s, make_site())
+        sites.save_site(s, make_site())
 
     def invoke(*argv: str) -> tuple[int, str, str]:
         with pytest.raises(SystemExit) as exc:
@@ -92,7 +92,7 @@ def test_apply_records_and_plan_then_shows_nothing(
     run: Run, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ops = MemoryReleases(fail={"api"})
-    monkeypatch.setattr("helmdeck.deploy.kube.connect", lambda dry_run: ops)
+    monkeypatch.setattr("helmdeck.cli.deploy_cmd.connect", lambda dry_run: ops)
     rc, out, _ = run("apply", "--app", APP_FILE)
     assert rc == 1 and "applied 3, failed 1, skipped 1" in out
     rc, out, _ = run("plan", "--app", APP_FILE)
@@ -107,7 +107,7 @@ def test_apply_records_and_plan_then_shows_nothing(
 
 def test_remove_guard_and_cascade(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
     ops = MemoryReleases()
-    monkeypatch.setattr("helmdeck.deploy.kube.connect", lambda dry_run: ops)
+    monkeypatch.setattr("helmdeck.cli.deploy_cmd.connect", lambda dry_run: ops)
     run("apply", "--app", APP_FILE)
     rc, _, err = run("remove", "--app", APP_FILE, "api")
     assert rc == 2 and "api: enabled charts depend on it: web;" in err
@@ -124,7 +124,7 @@ def test_rollout_refuses_a_disabled_dependency_but_overrides_still_work(
 ) -> None:
     """Without the refusal api and tool would install with no db and hang in their hooks."""
     ops = MemoryReleases()
-    monkeypatch.setattr("helmdeck.deploy.kube.connect", lambda dry_run: ops)
+    monkeypatch.setattr("helmdeck.cli.deploy_cmd.connect", lambda dry_run: ops)
     assert run("chart", "disable", "--app", APP_FILE, "db", "openstack")[0] == 0
     for argv in (("plan",), ("plan", "-o", "json"), ("apply",), ("apply", "--dry-run")):
         rc, out, err = run(*argv, "--app", APP_FILE)

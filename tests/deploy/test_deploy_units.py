@@ -19,12 +19,13 @@ from lightkube.resources.core_v1 import Node
 
 from helmdeck.application import AppChart, Application
 from helmdeck.deploy.apply import execute
+from helmdeck.deploy.desired import DesiredRelease
 from helmdeck.deploy.export import export_files
-from helmdeck.deploy.nodes import apply_nodes, desired_nodes
 from helmdeck.deploy.objects import parse_objects
 from helmdeck.deploy.plan import make_plan
 from helmdeck.errors import UserError
-from helmdeck.overrides.service import DesiredRelease
+from helmdeck.kube.nodes import apply_nodes
+from helmdeck.site.nodes import desired_nodes
 
 
 class FakeNodeClient:

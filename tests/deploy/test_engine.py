@@ -14,11 +14,12 @@ from deploy_fakes import MemoryReleases
 from helmdeck.application import AppChart, Application, When
 from helmdeck.deploy.apply import execute, remove
 from helmdeck.deploy.deployer import StoreRecorder, current_plan, render_release
+from helmdeck.deploy.desired import DesiredRelease, desired_releases
 from helmdeck.deploy.ops import Deployed
 from helmdeck.errors import UserError
-from helmdeck.overrides.service import DesiredRelease, OverrideService
-from helmdeck.store import Store, repo
-from helmdeck.store.repo import release_states
+from helmdeck.overrides import OverrideService
+from helmdeck.store import Store, sites
+from helmdeck.store.release_state import release_states
 from helmdeck.store.secrets import SecretBox
 
 
@@ -224,7 +225,7 @@ def test_remove_without_dependents_uninstalls_alone() -> None:
 def test_helm_error_text_is_redacted_where_recorded_and_shown() -> None:
     """Helm may quote a rendered manifest in its error: the release's secrets must not leak."""
     from helmdeck.deploy.plan import Plan, PlanItem
-    from helmdeck.store.repo import ReleaseState
+    from helmdeck.store.release_state import ReleaseState
 
     values = {"endpoints": {"oslo_db": {"auth": {"admin": {"password": "s3cr3t-value"}}}},
               "conf": {"url": "mysql://root:s3cr3t-value@db"}}
@@ -274,21 +275,21 @@ COND_APP = Application(
 def cond_service(store: Store, **site: object) -> OverrideService:
     if site:
         with store.transaction() as s:
-            repo.save_site(s, make_site(**site))
+            sites.save_site(s, make_site(**site))
     return OverrideService(store, app=COND_APP, box=SecretBox(Fernet.generate_key()))
 
 
 def test_charts_outside_their_when_are_neither_deployed_nor_missing(store: Store) -> None:
     service = cond_service(store)
-    assert [d.chart for d in service.desired_releases()] == ["cache", "db", "api", "web"]
+    assert [d.chart for d in desired_releases(service)] == ["cache", "db", "api", "web"]
     assert {c.name: c.enabled for c in service.list_charts()}["tool"] is False
     plan = current_plan(service)  # api's dependency on tool is void on an OVS site
     assert {i.chart: i.action for i in plan.items}["tool"] == "noop"
-    assert service.desired_releases()[2].depends_on == ("db", "cache")
+    assert desired_releases(service)[2].depends_on == ("db", "cache")
 
     apply_all(service, MemoryReleases())
     service.set_enabled("api", "openstack", False)  # web follows: its only consumer is gone
-    assert [d.chart for d in service.desired_releases()] == ["cache", "db"]
+    assert [d.chart for d in desired_releases(service)] == ["cache", "db"]
     plan = current_plan(service)
     assert [(i.chart, i.action) for i in plan.changes()] == [("api", "uninstall"),
                                                              ("web", "uninstall")]
@@ -296,7 +297,7 @@ def test_charts_outside_their_when_are_neither_deployed_nor_missing(store: Store
 
 def test_on_an_ovn_site_the_conditional_chart_is_deployed_and_required(store: Store) -> None:
     service = cond_service(store, network={"backend": "ovn"})
-    desired = {d.chart: d for d in service.desired_releases()}
+    desired = {d.chart: d for d in desired_releases(service)}
     assert set(desired) == {"db", "cache", "tool", "api", "web"}
     assert desired["api"].depends_on == ("db", "cache", "tool")
     service.set_enabled("tool", "tools", False)

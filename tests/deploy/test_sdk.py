@@ -8,18 +8,20 @@ from pathlib import Path
 import pytest
 from deploy_env import make_site
 
-from helmdeck.deploy import charts as chart_sources
+from helmdeck.chart import locate
 from helmdeck.deploy.apply import execute
 from helmdeck.deploy.deployer import StoreRecorder, current_plan
-from helmdeck.deploy.helm import HelmReleases
+from helmdeck.deploy.desired import desired_releases
+from helmdeck.deploy.ops import HelmOps
 from helmdeck.deploy.render import render_all
+from helmdeck.helm import HelmReleases
 from helmdeck.overrides.service import OverrideService
-from helmdeck.store.repo import release_states
+from helmdeck.store.release_state import release_states
 
 
 def test_dry_run_apply_goes_through_helm_without_a_cluster(service: OverrideService) -> None:
     plan = current_plan(service)
-    ops = HelmReleases(dry_run=True)
+    ops = HelmOps(HelmReleases(dry_run=True))
     assert ops.revisions() is None
     outcomes = execute(plan, ops, recorder=None, concurrency=3)
     assert [(o.item.chart, o.status) for o in outcomes] == [
@@ -42,7 +44,8 @@ def test_dry_run_reports_a_broken_chart_as_a_failed_release(
     (broken / "templates" / "cm.yaml").write_text('{{ fail "broken on purpose" }}\n')
     bad = replace(item, desired=replace(item.desired, chart_dir=broken))
     plan = type(current_plan(service))((bad,), "")
-    (outcome,) = execute(plan, HelmReleases(dry_run=True), recorder=StoreRecorder(service.store))
+    ops = HelmOps(HelmReleases(dry_run=True))
+    (outcome,) = execute(plan, ops, recorder=StoreRecorder(service.store))
     assert outcome.status == "failed"
     assert outcome.detail.startswith("web (openstack): ") and "broken on purpose" in outcome.detail
     with service.store.transaction() as s:
@@ -50,7 +53,7 @@ def test_dry_run_reports_a_broken_chart_as_a_failed_release(
 
 
 def test_parallel_render_equals_sequential_render(service: OverrideService) -> None:
-    desired = service.desired_releases()
+    desired = desired_releases(service)
     parallel = render_all(desired, workers=4)
     sequential = render_all(desired, workers=1)
     assert [r.files() for r in parallel] == [r.files() for r in sequential]
@@ -71,10 +74,10 @@ def test_remote_chart_source_is_pulled_once_into_the_home(
         (dest / chart / "Chart.yaml").write_text(f"name: {chart}\nversion: 1.0.0\n")
         return dest / chart
 
-    monkeypatch.setattr("helmdeck.deploy.helm.pull_chart", fake_pull)
+    monkeypatch.setattr("helmdeck.chart.source.pull_chart", fake_pull)
     site = make_site(charts={"source": {"oci": "oci://registry.example.com/osh"}})
-    first = chart_sources.resolve_chart_dir(site, "keystone")
-    again = chart_sources.resolve_chart_dir(site, "keystone")
+    first = locate(site, "keystone")
+    again = locate(site, "keystone")
     assert first == again and (first / "Chart.yaml").is_file()
     assert first.is_relative_to(helmdeck_home / "charts")
     assert pulls == [("keystone", None, "oci://registry.example.com/osh")]
@@ -83,7 +86,7 @@ def test_remote_chart_source_is_pulled_once_into_the_home(
 def test_local_chart_source_is_used_in_place() -> None:
     from deploy_env import CHARTS
 
-    assert chart_sources.resolve_chart_dir(make_site(), "api") == CHARTS / "api"
+    assert locate(make_site(), "api") == CHARTS / "api"
 
 
 KUBECONFIG = """\
@@ -99,8 +102,8 @@ current-context: x
 def test_unreachable_cluster_is_one_line_and_plan_says_so(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from helmdeck.deploy.kube import connect, probe
-    from helmdeck.deploy.ops import ClusterError
+    from helmdeck.deploy.ops import connect, probe
+    from helmdeck.errors import ClusterError
 
     config = tmp_path / "kubeconfig"
     config.write_text(KUBECONFIG)

@@ -105,7 +105,7 @@ def stage(toolkit: Path, tmp: Path) -> Path:
 
 def render(chart: Path, toolkit: str, cases: Mapping[str, Case]) -> dict[str, str]:
     """Render every case in one go: case name -> the helper's output."""
-    from helmdeck.deploy.helm import render as helm_render
+    from helmdeck.helm import render as helm_render
 
     spec = TOOLKITS[toolkit]
     args = {

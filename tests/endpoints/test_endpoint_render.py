@@ -145,8 +145,8 @@ BROKEN = {
 
 @pytest.mark.parametrize("broken", sorted(BROKEN))
 def test_helm_toolkit_fails_where_helmdeck_raises(toolkit: tuple[str, Path], broken: str) -> None:
-    from helmdeck.deploy.helm import RenderError
     from helmdeck.endpoints.lookup import EndpointError
+    from helmdeck.helm import RenderError
 
     name, chart = toolkit
     if name != "helm-toolkit":

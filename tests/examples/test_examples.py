@@ -11,7 +11,7 @@ import pytest
 import yaml
 from support import OSH_CHARTS
 
-from helmdeck.deploy.helm import render
+from helmdeck.helm import render
 
 REPO = Path(__file__).resolve().parents[2]
 CHARTS_DIR = REPO / "examples" / "charts"

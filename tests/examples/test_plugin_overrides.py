@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from helmdeck.deploy.helm import render
+from helmdeck.helm import render
 from helmdeck.plugins.base import ChartRef, SiteSnapshot
 from helmdeck.plugins.generate import required_secrets, system_overrides
 from helmdeck.plugins.registry import load_plugins

@@ -9,7 +9,7 @@ from cryptography.fernet import Fernet
 from overrides_env import APP, make_site
 
 from helmdeck.overrides.service import OverrideService
-from helmdeck.store import Store, open_store, repo
+from helmdeck.store import Store, open_store, sites
 from helmdeck.store.secrets import SecretBox
 
 
@@ -17,7 +17,7 @@ from helmdeck.store.secrets import SecretBox
 def store(db_url: str) -> Iterator[Store]:
     with open_store(db_url) as st:
         with st.transaction() as s:
-            repo.save_site(s, make_site())
+            sites.save_site(s, make_site())
         yield st
 
 

@@ -2,7 +2,7 @@
 
 A real Helm repository (an ``index.yaml`` and chart archives) is served from a temporary
 directory over loopback HTTP, and Helm's own pull fetches from it. OCI sources go through
-the same code path (``helmdeck.deploy.charts.resolve_chart_dir``) but need a registry, which
+the same code path (``helmdeck.chart.locate``) but need a registry, which
 this machine does not have, so only the repository variant runs here.
 """
 
@@ -20,8 +20,9 @@ import pytest
 import yaml
 from overrides_env import APP, CHARTS, make_site
 
+from helmdeck.deploy.desired import desired_releases
 from helmdeck.overrides.service import OverrideService
-from helmdeck.store import open_store, repo
+from helmdeck.store import open_store, sites
 from helmdeck.store.secrets import SecretBox
 
 
@@ -59,7 +60,7 @@ def repo_service(helmdeck_home: Path, helm_repo: str, tmp_path: Path) -> Iterato
         from helmdeck.site.model import Site
 
         with store.transaction() as s:
-            repo.save_site(s, Site.model_validate(site, strict=False))
+            sites.save_site(s, Site.model_validate(site, strict=False))
         yield OverrideService(store, app=APP, box=SecretBox(), actor="tester")
 
 
@@ -73,7 +74,7 @@ def test_layers_come_from_charts_pulled_from_a_helm_repository(
     # the chart's own values_overrides travel in its archive and are picked up from there
     assert shown.static["conf"]["keystone"]["DEFAULT"]["max_param_size"] == 128
     assert shown.provenance["conf.keystone.DEFAULT.max_param_size"].fact.endswith("2026.1.yaml")
-    desired = {d.chart: d for d in repo_service.desired_releases()}
+    desired = {d.chart: d for d in desired_releases(repo_service)}
     assert all(d.chart_dir.is_relative_to(pulled.resolve()) for d in desired.values())
     assert desired["keystone"].values["conf"]["keystone"]["DEFAULT"]["max_param_size"] == 128
 
@@ -86,7 +87,7 @@ def test_a_pulled_chart_is_reused_without_the_repository(
     def no_network(*args: object, **kwargs: object) -> Path:
         raise AssertionError("pulled again")
 
-    monkeypatch.setattr("helmdeck.deploy.helm.pull_chart", no_network)
+    monkeypatch.setattr("helmdeck.chart.source.pull_chart", no_network)
     # a new service (as in a new process) finds the pulled copy
     again = OverrideService(repo_service.store, app=APP, box=repo_service.box, actor="tester")
     assert again.get("keystone", "openstack") == first

@@ -7,8 +7,6 @@ before vs after, only problems the change introduces, ``force`` to override.
 
 from __future__ import annotations
 
-import sys
-import types
 from collections.abc import Mapping
 from typing import Any
 
@@ -34,9 +32,7 @@ def _flag_rule(combined: Mapping[str, Mapping[str, Any]]) -> list[Inconsistency]
 
 @pytest.fixture(autouse=True)
 def flag_rule(monkeypatch: pytest.MonkeyPatch) -> None:
-    fake = types.ModuleType("helmdeck.check")
-    fake.check_consistency = _flag_rule  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "helmdeck.check", fake)
+    monkeypatch.setattr("helmdeck.overrides.service.check_consistency", _flag_rule)
 
 
 def test_breaking_change_refused_and_forced(service: OverrideService, store: Store) -> None:

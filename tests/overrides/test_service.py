@@ -8,9 +8,10 @@ import pytest
 from overrides_env import APP
 from support import run_concurrently, stored_secrets
 
+from helmdeck.deploy.desired import desired_releases, values_hash
 from helmdeck.errors import ConflictError, NotFoundError, UserError
-from helmdeck.overrides.service import OverrideService, values_hash
-from helmdeck.store import Store, repo
+from helmdeck.overrides import OverrideService
+from helmdeck.store import Store, audit, user_overrides
 from helmdeck.store.secrets import SecretBox
 from helmdeck.values.errors import ValuesError
 
@@ -19,7 +20,7 @@ KS = ("keystone", "openstack")
 
 def user_state(store: Store, chart: str = "keystone", ns: str = "openstack") -> tuple[Any, int]:
     with store.transaction() as s:
-        return repo.get_user_overrides(s, chart, ns)
+        return user_overrides.get_user_overrides(s, chart, ns)
 
 
 def test_layers_and_provenance(service: OverrideService) -> None:
@@ -220,30 +221,30 @@ def test_list_and_enable(service: OverrideService) -> None:
     assert charts["demo"].namespaces == ["tools"] and charts["keystone"].enabled
     service.set_enabled(*KS, False)
     assert not {c.name: c for c in service.list_charts()}["keystone"].enabled
-    releases = {d.chart: d for d in service.desired_releases()}
+    releases = {d.chart: d for d in desired_releases(service)}
     assert "keystone" not in releases
     assert releases["demo"].depends_on == ()  # a disabled dependency is not waited for
     service.set_enabled(*KS, True)
-    assert service.desired_releases()[2].chart == "keystone"
+    assert desired_releases(service)[2].chart == "keystone"
 
 
 def test_desired_releases(service: OverrideService) -> None:
-    first = service.desired_releases()
+    first = desired_releases(service)
     assert [d.chart for d in first] == ["mariadb", "memcached", "keystone", "demo"]
     demo = first[-1]
     assert (demo.release, demo.namespace, demo.depends_on) == ("demo-rel", "tools", ("keystone",))
     assert demo.values_hash == values_hash(demo.values, demo.chart_version)
-    assert [d.values_hash for d in service.desired_releases()] == [d.values_hash for d in first]
+    assert [d.values_hash for d in desired_releases(service)] == [d.values_hash for d in first]
     service.update(*KS, flag="reset", set=["a=1"])
-    after = {d.chart: d.values_hash for d in service.desired_releases()}
+    after = {d.chart: d.values_hash for d in desired_releases(service)}
     assert [after[d.chart] != d.values_hash for d in first] == [False, False, True, False]
-    assert service.desired_releases()[2].values["a"] == 1
+    assert desired_releases(service)[2].values["a"] == 1
 
 
 def test_reveal_is_audited(service: OverrideService, store: Store) -> None:
     service.audit_reveal(*KS)
     with store.transaction() as s:
-        entry = repo.audit_log(s, limit=1)[0]
+        entry = audit.audit_log(s, limit=1)[0]
     assert (entry.actor, entry.action, entry.target) == ("tester", "reveal", "keystone@openstack")
 
 

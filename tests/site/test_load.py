@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support import as_site, site_doc
 
+from helmdeck.application import load_application
 from helmdeck.site.load import (
     MAX_FILE_BYTES,
     SiteFileError,
@@ -43,7 +44,7 @@ spec:
 
 def problems(text: str) -> list[str]:
     with pytest.raises(SiteFileError) as exc:
-        parse_site_yaml(textwrap.dedent(text), "site.yaml")
+        parse_site_yaml(textwrap.dedent(text), "site.yaml", charts=load_application().names())
     lines = str(exc.value).splitlines()
     assert lines == exc.value.problems
     return lines

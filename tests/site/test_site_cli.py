@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from helmdeck.cli.main import main
-from helmdeck.store import open_store, repo
+from helmdeck.store import audit, open_store, sites
 from helmdeck.store.secrets import SecretBox, ensure_secrets
 
 Run = Callable[..., tuple[int, str, str]]
@@ -62,7 +62,7 @@ def site_file(tmp_path: Path) -> Path:
 
 def stored(db_url: str) -> object:
     with open_store(db_url) as st, st.transaction() as s:
-        return repo.load_site(s)
+        return sites.load_site(s)
 
 
 def test_import_export_show(env: str, run: Run, site_file: Path, tmp_path: Path) -> None:
@@ -85,7 +85,7 @@ def test_import_export_show(env: str, run: Run, site_file: Path, tmp_path: Path)
     assert yaml.safe_load(out) == json.loads(run("site", "show", "-o", "json")[1])
 
     with open_store(env) as st, st.transaction() as s:
-        entries = [e for e in repo.audit_log(s) if e.action == "site.import"]
+        entries = [e for e in audit.audit_log(s) if e.action == "site.import"]
     assert len(entries) == 2 and entries[0].target == "lab1"
 
 
@@ -153,14 +153,14 @@ def test_secret_commands_never_print_values(
     ok("site", "export")
     with open_store(env) as st, st.transaction() as s:
         rotated = ensure_secrets(s, box, [])
-        audit = repo.audit_log(s)
+        log = audit.audit_log(s)
     assert rotated["keystone_admin_password"] != generated["keystone_admin_password"]
-    assert [(e.action, e.target) for e in audit[:2]] == [
+    assert [(e.action, e.target) for e in log[:2]] == [
         ("secret.rotate", "keystone_admin_password"),
         ("secret.set", "db_admin_password"),
     ]
     values = {*generated.values(), *rotated.values(), "S3cretValue"}
-    audit_text = " ".join(f"{e.target} {e.detail}" for e in audit)
+    audit_text = " ".join(f"{e.target} {e.detail}" for e in log)
     for value in values:
         assert all(value.strip() not in text for text in [*outputs, audit_text])
 

@@ -12,13 +12,23 @@ from cryptography.fernet import Fernet
 from sqlalchemy import event, select, text
 from support import run_concurrently
 
-from helmdeck.errors import ConflictError, NotFoundError, UserError
+from helmdeck.errors import NotFoundError, UserError
 from helmdeck.site.model import Site
-from helmdeck.store import Store, open_store, repo
+from helmdeck.store import (
+    Store,
+    audit,
+    chart_state,
+    open_store,
+    release_state,
+    sites,
+    tokens,
+    user_overrides,
+)
 from helmdeck.store.migrations import SCHEMA_HEAD
 from helmdeck.store.models import SecretRow
 from helmdeck.store.secrets import (
     SecretBox,
+    all_secrets,
     ensure_secrets,
     rotate_secret,
     secret_names,
@@ -84,12 +94,12 @@ def test_unreachable_database_is_a_user_error() -> None:
 
 def test_transaction_rolls_back_on_error(store: Store, make_site: MakeSite) -> None:
     with pytest.raises(RuntimeError), store.transaction() as s:
-        repo.save_site(s, make_site(3))
-        repo.audit(s, actor="t", action="site.import", target="lab1")
+        sites.save_site(s, make_site(3))
+        audit.audit(s, actor="t", action="site.import", target="lab1")
         raise RuntimeError("crash mid-change")
     with store.transaction() as s:
-        assert repo.load_site(s) is None
-        assert repo.audit_log(s) == []
+        assert sites.load_site(s) is None
+        assert audit.audit_log(s) == []
 
 
 # --- site and snapshot ---------------------------------------------------------------------
@@ -97,18 +107,13 @@ def test_transaction_rolls_back_on_error(store: Store, make_site: MakeSite) -> N
 
 def test_site_round_trip_and_replace(store: Store, make_site: MakeSite) -> None:
     with store.transaction() as s:
-        assert repo.load_site(s) is None
-        repo.save_site(s, make_site(5, registry="mirror.example.com:5000"))
+        assert sites.load_site(s) is None
+        sites.save_site(s, make_site(5, registry="mirror.example.com:5000"))
     with store.transaction() as s:
-        assert repo.load_site(s) == make_site(5, registry="mirror.example.com:5000")
-        repo.save_site(s, make_site(2))
+        assert sites.load_site(s) == make_site(5, registry="mirror.example.com:5000")
+        sites.save_site(s, make_site(2))
     with store.transaction() as s:
-        assert repo.load_site(s) == make_site(2)
-
-
-def test_snapshot_needs_a_site(store: Store, box: SecretBox) -> None:
-    with pytest.raises(NotFoundError, match="site import"), store.transaction() as s:
-        repo.load_snapshot(s, box)
+        assert sites.load_site(s) == make_site(2)
 
 
 def test_snapshot_query_count_is_constant(
@@ -117,13 +122,14 @@ def test_snapshot_query_count_is_constant(
     counts = {}
     for hosts in (10, 2000):
         with store.transaction() as s:
-            repo.save_site(s, make_site(hosts))
+            sites.save_site(s, make_site(hosts))
             ensure_secrets(s, box, ["keystone_admin_password", "memcache_secret_key"])
         counter = StatementCounter(store)
         with store.transaction() as s:
-            site, secrets = repo.load_snapshot(s, box)
+            site = sites.load_site(s)
+            secrets = all_secrets(s, box)
         counter.close()
-        assert len(site.spec.hosts) == hosts
+        assert site is not None and len(site.spec.hosts) == hosts
         assert set(secrets) == {"keystone_admin_password", "memcache_secret_key"}
         counts[hosts] = counter.count
     assert counts[10] == counts[2000] <= 5, counts
@@ -187,66 +193,70 @@ def test_set_rotate_and_names(store: Store, box: SecretBox) -> None:
 
 def test_user_overrides_versions_and_revisions(store: Store) -> None:
     with store.transaction() as s:
-        assert repo.get_user_overrides(s, "nova", "openstack") == ({}, 0)
-        assert repo.put_user_overrides(s, "nova", "openstack", {"a": 1}, actor="u", diff="+a") == 1
-        assert repo.put_user_overrides(s, "nova", "openstack", {"a": 2}, actor="u", diff="~a") == 2
-        repo.put_user_overrides(s, "glance", "openstack", {"b": [1]}, actor="v", diff="+b")
+        assert user_overrides.get_user_overrides(s, "nova", "openstack") == ({}, 0)
+        assert (
+            user_overrides.put_user_overrides(
+                s, "nova", "openstack", {"a": 1}, actor="u", diff="+a"
+            )
+            == 1
+        )
+        assert (
+            user_overrides.put_user_overrides(
+                s, "nova", "openstack", {"a": 2}, actor="u", diff="~a"
+            )
+            == 2
+        )
+        user_overrides.put_user_overrides(
+            s, "glance", "openstack", {"b": [1]}, actor="v", diff="+b"
+        )
     with store.transaction() as s:
-        assert repo.get_user_overrides(s, "nova", "openstack") == ({"a": 2}, 2)
-        assert repo.list_user_overrides(s) == [
+        assert user_overrides.get_user_overrides(s, "nova", "openstack") == ({"a": 2}, 2)
+        assert user_overrides.list_user_overrides(s) == [
             ("glance", "openstack", {"b": [1]}, 1),
             ("nova", "openstack", {"a": 2}, 2),
         ]
-        assert repo.delete_user_overrides(s, "nova", "openstack", actor="w", diff="-a") == 3
+        assert (
+            user_overrides.put_user_overrides(s, "nova", "openstack", {}, actor="w", diff="-a") == 3
+        )
     with store.transaction() as s:
-        assert repo.get_user_overrides(s, "nova", "openstack") == ({}, 3)
-        assert [c for c, *_ in repo.list_user_overrides(s)] == ["glance"]
-        revs = repo.list_revisions(s, "nova", "openstack")
+        assert user_overrides.get_user_overrides(s, "nova", "openstack") == ({}, 3)
+        assert [c for c, *_ in user_overrides.list_user_overrides(s)] == ["glance"]
+        revs = user_overrides.list_revisions(s, "nova", "openstack")
         assert [(r.revision, r.actor, r.values, r.diff) for r in revs] == [
             (1, "u", {"a": 1}, "+a"),
             (2, "u", {"a": 2}, "~a"),
             (3, "w", {}, "-a"),
         ]
         assert revs[0].at.tzinfo is not None
-        assert repo.get_revision(s, "nova", "openstack", 2) == revs[1]
+        assert user_overrides.get_revision(s, "nova", "openstack", 2) == revs[1]
         with pytest.raises(NotFoundError):
-            repo.get_revision(s, "nova", "openstack", 9)
+            user_overrides.get_revision(s, "nova", "openstack", 9)
 
 
 def test_returned_values_are_copies(store: Store) -> None:
     with store.transaction() as s:
-        repo.put_user_overrides(s, "nova", "openstack", {"a": {"b": 1}}, actor="u", diff="")
-        values, _ = repo.get_user_overrides(s, "nova", "openstack")
+        user_overrides.put_user_overrides(
+            s, "nova", "openstack", {"a": {"b": 1}}, actor="u", diff=""
+        )
+        values, _ = user_overrides.get_user_overrides(s, "nova", "openstack")
         values["a"]["b"] = 99
     with store.transaction() as s:
-        assert repo.get_user_overrides(s, "nova", "openstack") == ({"a": {"b": 1}}, 1)
-
-
-def test_stale_expected_version_conflicts(store: Store) -> None:
-    with store.transaction() as s:
-        repo.put_user_overrides(s, "nova", "openstack", {"a": 1}, actor="u", diff="")
-    with pytest.raises(ConflictError, match="changed since version 0"), store.transaction() as s:
-        repo.put_user_overrides(
-            s, "nova", "openstack", {"a": 2}, actor="u", diff="", expected_version=0
-        )
-    with store.transaction() as s:
-        assert repo.get_user_overrides(s, "nova", "openstack") == ({"a": 1}, 1)
-        repo.put_user_overrides(
-            s, "nova", "openstack", {"a": 3}, actor="u", diff="", expected_version=1
-        )
+        assert user_overrides.get_user_overrides(s, "nova", "openstack") == ({"a": {"b": 1}}, 1)
 
 
 def test_concurrent_read_modify_write_loses_nothing(store: Store) -> None:
     def add_key(i: int) -> None:
         with store.transaction() as s:
-            values, _ = repo.lock_user_overrides(s, "nova", "openstack")
+            values, _ = user_overrides.lock_user_overrides(s, "nova", "openstack")
             values[f"k{i}"] = i
-            repo.put_user_overrides(s, "nova", "openstack", values, actor=f"t{i}", diff="")
+            user_overrides.put_user_overrides(
+                s, "nova", "openstack", values, actor=f"t{i}", diff=""
+            )
 
     errors = run_concurrently(add_key, 20)
     assert errors == []
     with store.transaction() as s:
-        values, version = repo.get_user_overrides(s, "nova", "openstack")
+        values, version = user_overrides.get_user_overrides(s, "nova", "openstack")
     assert values == {f"k{i}": i for i in range(20)}
     assert version == 20
 
@@ -256,16 +266,19 @@ def test_concurrent_read_modify_write_loses_nothing(store: Store) -> None:
 
 def test_chart_enabled(store: Store) -> None:
     with store.transaction() as s:
-        repo.set_chart_enabled(s, "nova", "openstack", False)
-        repo.set_chart_enabled(s, "glance", "openstack", True)
-        repo.set_chart_enabled(s, "nova", "openstack", True)
+        chart_state.set_chart_enabled(s, "nova", "openstack", False)
+        chart_state.set_chart_enabled(s, "glance", "openstack", True)
+        chart_state.set_chart_enabled(s, "nova", "openstack", True)
     with store.transaction() as s:
-        assert repo.chart_enabled(s) == {("nova", "openstack"): True, ("glance", "openstack"): True}
+        assert chart_state.chart_enabled(s) == {
+            ("nova", "openstack"): True,
+            ("glance", "openstack"): True,
+        }
 
 
 def test_release_state_record_replace_forget(store: Store) -> None:
     at = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
-    state = repo.ReleaseState(
+    state = release_state.ReleaseState(
         "nova",
         "openstack",
         "nova",
@@ -277,10 +290,10 @@ def test_release_state_record_replace_forget(store: Store) -> None:
         manifest_digests={"Deployment/nova-api": "sha256:bb"},
     )
     with store.transaction() as s:
-        repo.record_release(s, state)
-        repo.record_release(
+        release_state.record_release(s, state)
+        release_state.record_release(
             s,
-            repo.ReleaseState(
+            release_state.ReleaseState(
                 "nova",
                 "openstack",
                 "nova",
@@ -292,9 +305,9 @@ def test_release_state_record_replace_forget(store: Store) -> None:
                 error="boom",
             ),
         )
-        repo.record_release(
+        release_state.record_release(
             s,
-            repo.ReleaseState(
+            release_state.ReleaseState(
                 "glance",
                 "openstack",
                 "glance",
@@ -306,36 +319,36 @@ def test_release_state_record_replace_forget(store: Store) -> None:
             ),
         )
     with store.transaction() as s:
-        states = repo.release_states(s)
+        states = release_state.release_states(s)
         assert states[("nova", "openstack")].status == "failed"
         assert states[("nova", "openstack")].error == "boom"
         assert states[("nova", "openstack")].manifest_digests == {}
         assert states[("glance", "openstack")].applied_at == at
-        repo.forget_release(s, "nova", "openstack")
+        release_state.forget_release(s, "nova", "openstack")
     with store.transaction() as s:
-        assert set(repo.release_states(s)) == {("glance", "openstack")}
+        assert set(release_state.release_states(s)) == {("glance", "openstack")}
 
 
 def test_audit_log_newest_first(store: Store) -> None:
     with store.transaction() as s:
         for i in range(3):
-            repo.audit(s, actor="u", action="secret.set", target=f"s{i}")
+            audit.audit(s, actor="u", action="secret.set", target=f"s{i}")
     with store.transaction() as s:
-        log = repo.audit_log(s, limit=2)
+        log = audit.audit_log(s, limit=2)
     assert [e.target for e in log] == ["s2", "s1"]
     assert log[0].at.tzinfo is not None
 
 
 def test_tokens_store_only_hashes(store: Store) -> None:
     with store.transaction() as s:
-        admin = repo.create_token(s, "admin", "ci")
-        reader = repo.create_token(s, "reader", "dash")
+        admin = tokens.create_token(s, "admin", "ci")
+        reader = tokens.create_token(s, "reader", "dash")
         with pytest.raises(UserError):
-            repo.create_token(s, "root", "x")  # type: ignore[arg-type]
+            tokens.create_token(s, "root", "x")  # type: ignore[arg-type]
     with store.transaction() as s:
-        assert repo.token_info(s, admin) == ("ci", "admin")
-        assert repo.token_info(s, reader) == ("dash", "reader")
-        assert repo.token_info(s, admin + "x") is None
+        assert tokens.token_info(s, admin) == ("ci", "admin")
+        assert tokens.token_info(s, reader) == ("dash", "reader")
+        assert tokens.token_info(s, admin + "x") is None
         dump = str(s.execute(text("SELECT * FROM api_token")).all())
     assert admin not in dump and reader not in dump
 
@@ -349,14 +362,17 @@ def test_read_only_transactions_take_no_write_lock(tmp_path: Any) -> None:
 
     with open_store(f"sqlite:///{tmp_path / 'store.db'}") as store:
         began: list[str] = []
-        event.listen(store.engine, "before_cursor_execute",
-                     lambda _c, _cur, stmt, *_a: began.append(stmt) if "BEGIN" in stmt else None)
+        event.listen(
+            store.engine,
+            "before_cursor_execute",
+            lambda _c, _cur, stmt, *_a: began.append(stmt) if "BEGIN" in stmt else None,
+        )
         order: list[str] = []
         writing, read_done = threading.Event(), threading.Event()
 
         def writer() -> None:
             with store.transaction() as s:
-                repo.set_chart_enabled(s, "nova", "openstack", False)
+                chart_state.set_chart_enabled(s, "nova", "openstack", False)
                 writing.set()
                 read_done.wait(30)
                 order.append("writer released")
@@ -366,7 +382,7 @@ def test_read_only_transactions_take_no_write_lock(tmp_path: Any) -> None:
         writing.wait()
         with store.transaction(readonly=True) as s:
             assert is_readonly(s)
-            assert repo.chart_enabled(s) == {}  # the writer has not committed yet
+            assert chart_state.chart_enabled(s) == {}  # the writer has not committed yet
         with store.read_connection() as conn:
             assert conn.execute(text("SELECT count(*) FROM chart_state")).scalar() == 0
         order.append("reader done")
@@ -386,8 +402,8 @@ def test_every_input_of_the_overrides_moves_the_generation(
             return current_generation(s)
 
     changes: list[Callable[[Any], object]] = [
-        lambda s: repo.save_site(s, make_site()),
-        lambda s: repo.set_chart_enabled(s, "nova", "openstack", False),
+        lambda s: sites.save_site(s, make_site()),
+        lambda s: chart_state.set_chart_enabled(s, "nova", "openstack", False),
         lambda s: ensure_secrets(s, box, ["nova_db_password"]),
         lambda s: set_secret(s, box, "nova_db_password", "x"),
         lambda s: rotate_secret(s, box, "nova_db_password"),
@@ -401,7 +417,7 @@ def test_every_input_of_the_overrides_moves_the_generation(
     with store.transaction() as s:
         ensure_secrets(s, box, ["nova_db_password"])  # exists: nothing written
         assert chart_key(s, "nova", "openstack") == (before, 0)
-        repo.put_user_overrides(s, "nova", "openstack", {"a": 1}, actor="t", diff="")
+        user_overrides.put_user_overrides(s, "nova", "openstack", {"a": 1}, actor="t", diff="")
         # user overrides have their own version, so other charts' results stay valid
         assert chart_key(s, "nova", "openstack") == (before, 1)
     assert generation() == before

@@ -1,8 +1,9 @@
-"""Node labels and taints from the inventory (DESIGN.md §2), as kubectl commands or API patches.
+"""Node labels and taints: the patch that brings a node to what the inventory asks for.
 
-The labels are what the charts' node selectors expect (osh-conventions §6). Apply only adds
-or updates: labels and taints the inventory does not mention are left alone, because other
-tools (the kubelet, cordon, the cluster installer) own them.
+The adapter speaks plain data (``NodeSpec``); which labels a host should carry is decided by
+the site (``helmdeck.site.nodes``). Apply only adds or updates: labels and taints the
+inventory does not mention are left alone, because other tools (the kubelet, cordon, the
+cluster installer) own them.
 """
 
 from __future__ import annotations
@@ -11,39 +12,31 @@ import shlex
 from dataclasses import dataclass
 from typing import Any
 
-from helmdeck.site.model import Role, Site, Taint
+from lightkube import Client
+from lightkube.core.exceptions import ApiError
+from lightkube.resources.core_v1 import Node
 
-ENABLED = "enabled"
-ZONE_LABEL = "topology.kubernetes.io/zone"
-ROLE_LABELS: dict[Role, tuple[str, ...]] = {
-    Role.CONTROLLER: ("openstack-control-plane", "openvswitch"),
-    Role.COMPUTE: ("openstack-compute-node", "openvswitch"),
-    Role.NETWORK: ("openstack-network-node", "l3-agent", "openvswitch"),
-    Role.STORAGE: (),
-}
+from helmdeck.errors import UserError
+
+
+@dataclass(frozen=True)
+class NodeTaint:
+    key: str
+    value: str
+    effect: str
+
+    def text(self) -> str:
+        key = f"{self.key}={self.value}" if self.value else self.key
+        return f"{key}:{self.effect}"
 
 
 @dataclass(frozen=True)
 class NodeSpec:
+    """What one node should carry: its labels and taints."""
+
     name: str
     labels: dict[str, str]
-    taints: tuple[Taint, ...]
-
-
-def desired_nodes(site: Site) -> list[NodeSpec]:
-    """Each host's labels (roles, zone, then its own extra labels, which win) and taints."""
-    nodes = []
-    for host in site.spec.hosts:
-        labels = {key: ENABLED for role in host.roles for key in ROLE_LABELS[role]}
-        if host.zone:
-            labels[ZONE_LABEL] = host.zone
-        labels.update(host.labels)
-        nodes.append(NodeSpec(host.name, dict(sorted(labels.items())), host.taints))
-    return nodes
-
-
-def _taint_text(t: Taint) -> str:
-    return f"{t.key}={t.value}:{t.effect}" if t.value else f"{t.key}:{t.effect}"
+    taints: tuple[NodeTaint, ...]
 
 
 def kubectl_commands(nodes: list[NodeSpec]) -> list[str]:
@@ -53,12 +46,13 @@ def kubectl_commands(nodes: list[NodeSpec]) -> list[str]:
         pairs = " ".join(shlex.quote(f"{k}={v}") for k, v in n.labels.items())
         lines.append(f"kubectl label node {shlex.quote(n.name)} {pairs} --overwrite")
         if n.taints:
-            taints = " ".join(shlex.quote(_taint_text(t)) for t in n.taints)
+            taints = " ".join(shlex.quote(t.text()) for t in n.taints)
             lines.append(f"kubectl taint node {shlex.quote(n.name)} {taints} --overwrite")
     return lines
 
 
-def merged_taints(current: list[dict[str, Any]], wanted: tuple[Taint, ...]) -> list[dict[str, Any]]:
+def merged_taints(current: list[dict[str, Any]], wanted: tuple[NodeTaint, ...]
+                  ) -> list[dict[str, Any]]:
     """The node's taints with the inventory's set: same key and effect is replaced, rest kept."""
     ours = {(t.key, t.effect) for t in wanted}
     kept = [t for t in current if (t.get("key"), t.get("effect")) not in ours]
@@ -68,9 +62,8 @@ def merged_taints(current: list[dict[str, Any]], wanted: tuple[Taint, ...]) -> l
     ]
 
 
-def node_patch(spec: NodeSpec, labels: dict[str, str], taints: list[dict[str, Any]]) -> dict[
-    str, Any
-] | None:
+def node_patch(spec: NodeSpec, labels: dict[str, str], taints: list[dict[str, Any]]
+               ) -> dict[str, Any] | None:
     """The patch that brings a node (its current labels and taints) to ``spec``, or None."""
     patch: dict[str, Any] = {}
     changed = {k: v for k, v in spec.labels.items() if labels.get(k) != v}
@@ -86,17 +79,12 @@ def _taint_set(taints: list[dict[str, Any]]) -> set[tuple[Any, Any, Any]]:
     return {(t.get("key"), t.get("value") or "", t.get("effect")) for t in taints}
 
 
-def apply_nodes(nodes: list[NodeSpec], client: Any) -> list[str]:
-    """Patch every node through ``client`` (a lightkube Client); one line per node changed.
+def apply_nodes(nodes: list[NodeSpec], client: Client) -> list[str]:
+    """Patch every node through ``client``; one line per node changed.
 
     Taints are a plain list in the Node API (no merge key), so the full merged list is sent.
     A host missing from the cluster is an operator error, reported before anything changes.
     """
-    from lightkube.core.exceptions import ApiError
-    from lightkube.resources.core_v1 import Node
-
-    from helmdeck.errors import UserError
-
     current: dict[str, tuple[dict[str, str], list[dict[str, Any]]]] = {}
     for n in nodes:
         try:
@@ -108,9 +96,9 @@ def apply_nodes(nodes: list[NodeSpec], client: Any) -> list[str]:
                     "remove it from site.yaml"
                 ) from None
             raise
-        taints = [t.to_dict() if hasattr(t, "to_dict") else dict(t)
-                  for t in (node.spec.taints or [])] if node.spec else []
-        current[n.name] = (dict(node.metadata.labels or {}), taints)
+        taints = [t.to_dict() for t in (node.spec.taints or [])] if node.spec else []
+        labels = dict(node.metadata.labels or {}) if node.metadata else {}
+        current[n.name] = (labels, taints)
     done = []
     for n in nodes:
         patch = node_patch(n, *current[n.name])

@@ -1,0 +1,1 @@
+"""The Kubernetes adapter (lightkube): the client, node labels and taints, single objects."""
