@@ -64,10 +64,13 @@ def bench(label: str, charts: Path) -> None:
         changed = [r["release"] for r in plans[-1] if r["action"] != "noop"]
         assert changed == ["keystone"], changed
 
+        from helmdeck.deploy.deployer import release_renderer
         from helmdeck.deploy.render import render_all
+        from helmdeck.plugins.registry import load_plugins
 
-        t_seq = best_of(3, lambda: render_all(desired, workers=1))
-        t_par = best_of(3, lambda: render_all(desired))
+        render = release_renderer(load_plugins().secret_paths)
+        t_seq = best_of(3, lambda: render_all(desired, render=render, workers=1))
+        t_par = best_of(3, lambda: render_all(desired, render=render))
         print(f"plan after one override change: {t_plan:.3f} s (releases in plan: {changed}); "
               f"target < 1 s; first plan with no parsed charts on disk {t_cold:.3f} s")
         print(f"  peer, render all {len(desired)} charts once: {t_seq:.3f} s; "

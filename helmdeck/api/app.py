@@ -23,9 +23,10 @@ from helmdeck.api.auth import TokenVerifier
 from helmdeck.api.cache import ShowCache
 from helmdeck.api.middleware import MAX_BODY_BYTES, BodyLimitMiddleware, CrashGuardMiddleware
 from helmdeck.api.routes import router
-from helmdeck.application import load_application
+from helmdeck.application import Application, load_application
 from helmdeck.errors import UserError
 from helmdeck.overrides.service import OverrideService
+from helmdeck.plugins.registry import load_plugins
 from helmdeck.store import Store
 from helmdeck.store.secrets import SecretBox
 
@@ -35,10 +36,12 @@ ServiceFactory = Callable[[str], Any]
 def create_app(
     store: Store,
     *,
+    application: Application | None = None,
     services: ServiceFactory | None = None,
     max_body: int = MAX_BODY_BYTES,
 ) -> FastAPI:
-    """The API over ``store``; ``services(actor)`` builds the override service per request."""
+    """The API over ``store`` for ``application`` (default: the packaged one);
+    ``services(actor)`` builds the override service per request."""
     app = FastAPI(
         title="helmdeck",
         summary="StarlingX-compatible helm override management for openstack-helm",
@@ -48,7 +51,7 @@ def create_app(
         store = cast(Store, SerialStore(store))
     app.state.store = store
     app.state.tokens = TokenVerifier(store)
-    app.state.services = services or default_services(store)
+    app.state.services = services or default_services(store, application or load_application())
     app.state.show_cache = ShowCache()
     app.include_router(router)
     app.add_exception_handler(UserError, _user_error)
@@ -87,7 +90,7 @@ class SerialStore:
             yield session
 
 
-def default_services(store: Store) -> ServiceFactory:
+def default_services(store: Store, application: Application) -> ServiceFactory:
     """One override service per actor, sharing the application and secret box.
 
     Services are kept rather than built per request: a new one would load the plugins'
@@ -95,7 +98,7 @@ def default_services(store: Store) -> ServiceFactory:
     per-request state, so threads share them.
     """
 
-    application = load_application()
+    plugins = load_plugins()
     box = SecretBox()
     services: dict[str, OverrideService] = {}
     lock = threading.Lock()
@@ -103,7 +106,8 @@ def default_services(store: Store) -> ServiceFactory:
     def build(actor: str) -> OverrideService:
         with lock:
             if actor not in services:
-                services[actor] = OverrideService(store, app=application, box=box, actor=actor)
+                services[actor] = OverrideService(store, app=application, box=box,
+                                                  plugins=plugins, actor=actor)
             return services[actor]
 
     return build

@@ -1,11 +1,10 @@
 """``RemoteOverrideService``: the override service API spoken over HTTP to ``helmdeck serve``.
 
-It has the methods of ``helmdeck.overrides.service.OverrideService`` that the override
-commands use, so ``get_service()`` can hand either to the CLI and the output is the same. The
-server redacts: values arrive with ``<redacted>`` in every secret path, unless
-``audit_reveal`` was called first, in which case the next read of that chart asks for the real
-values and the server (not this client) writes the audit entry. Errors come back as the
-server's one-line ``detail`` in the same exception classes the local service raises.
+It has the methods of ``helmdeck.overrides.OverrideService`` that the commands use, taking
+and returning the same types, so ``get_service()`` can hand either to the CLI and the output
+is the same. The server redacts, and audits a reveal; cross-chart ``check`` and
+``endpoints`` are computed by the server on real values. Errors come back as the server's
+one-line ``detail`` in the same exception classes the local service raises.
 """
 
 from __future__ import annotations
@@ -13,14 +12,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import quote
 
 import httpx
 
+from helmdeck.check import Inconsistency
+from helmdeck.endpoints.catalog import INTERFACES, CatalogEntry
 from helmdeck.errors import ConflictError, NotFoundError, UserError
+from helmdeck.overrides import ChartInfo, ChartOverrides, Explanation, Updated, UpdateRequest
 from helmdeck.overrides.layers import Provenance
-from helmdeck.overrides.service import ChartInfo, ChartOverrides
 from helmdeck.store.user_overrides import Revision
 from helmdeck.values.yamlio import dump_yaml, load_values
 
@@ -45,7 +46,6 @@ class RemoteOverrideService:
         self._http = httpx.Client(
             base_url=self.url, headers=headers, timeout=timeout, transport=transport
         )
-        self._reveal: set[tuple[str, str]] = set()
 
     def close(self) -> None:
         self._http.close()
@@ -62,8 +62,8 @@ class RemoteOverrideService:
         body = self._call("GET", "/v1/helm_charts").json()
         return [ChartInfo(c["name"], list(c["namespaces"]), c["enabled"]) for c in body["charts"]]
 
-    def get(self, chart: str, namespace: str) -> ChartOverrides:
-        params = {"namespace": namespace, "full": "true", **self._reveal_param(chart, namespace)}
+    def get(self, chart: str, namespace: str, *, reveal: bool = False) -> ChartOverrides:
+        params = {"namespace": namespace, "full": "true", **_reveal(reveal)}
         body = self._call("GET", _chart_path(chart), params=params).json()
         return ChartOverrides(
             name=body["name"],
@@ -82,15 +82,15 @@ class RemoteOverrideService:
             depends_on=tuple(body["depends_on"]),
         )
 
-    def effective(self, chart: str, namespace: str) -> dict[str, Any]:
-        params = {"namespace": namespace, **self._reveal_param(chart, namespace)}
+    def effective(self, chart: str, namespace: str, *, reveal: bool = False) -> dict[str, Any]:
+        params = {"namespace": namespace, **_reveal(reveal)}
         body = self._call("GET", _chart_path(chart, "effective"), params=params).json()
         return _values(body["effective_values"])
 
-    def explain(self, chart: str, namespace: str, path: str) -> Provenance:
+    def explain(self, chart: str, namespace: str, path: str) -> Explanation:
         params = {"namespace": namespace, "path": path}
         body = self._call("GET", _chart_path(chart, "explain"), params=params).json()
-        return Provenance(body["layer"], body["fact"])
+        return Explanation(body["path"], body["layer"], body["fact"], body["value"])
 
     def history(self, chart: str, namespace: str) -> list[Revision]:
         params = {"namespace": namespace}
@@ -109,55 +109,44 @@ class RemoteOverrideService:
     def export_user_overrides(self) -> dict[str, Any]:
         return _values(self._call("GET", "/v1/overrides").json()["overrides"])
 
-    def audit_reveal(self, chart: str, namespace: str) -> None:
-        """Make the next reads of this chart ask for real values; the server audits them."""
-        self._reveal.add((chart, namespace))
+    def check(self) -> list[Inconsistency]:
+        body = self._call("GET", "/v1/check").json()
+        return [Inconsistency(p["rule"], p["message"], (p["a"]["chart"], p["a"]["path"]),
+                              (p["b"]["chart"], p["b"]["path"])) for p in body["problems"]]
+
+    def endpoints(self, chart: str | None = None,
+                  interfaces: Sequence[str] = INTERFACES) -> list[CatalogEntry]:
+        params = {k: v for k, v in (("chart", chart),
+                                    ("interface", interfaces[0] if len(interfaces) == 1 else None))
+                  if v is not None}
+        body = self._call("GET", "/v1/endpoints", params=params).json()
+        return [CatalogEntry(**e) for e in body["endpoints"]]
 
     # --- writes --------------------------------------------------------------------------------
 
-    def update(
-        self,
-        chart: str,
-        namespace: str,
-        *,
-        flag: Literal["reuse", "reset"],
-        files: Sequence[str] = (),
-        set: Sequence[str] = (),
-        set_string: Sequence[str] = (),
-        set_json: Sequence[str] = (),
-        if_match: int | None = None,
-        force: bool = False,
-        render_check: bool = False,
-    ) -> tuple[dict[str, Any], int]:
-        body = {
-            "flag": flag,
-            "values": {
-                "files": list(files),
-                "set": list(set),
-                "set_string": list(set_string),
-                "set_json": list(set_json),
-            },
-            "force": force,
-            "render_check": render_check,
-        }
+    def update(self, chart: str, namespace: str, request: UpdateRequest, *,
+               if_match: int | None = None) -> Updated:
         response = self._call(
-            "PATCH", _chart_path(chart), params={"namespace": namespace}, json=body,
-            headers=_if_match(if_match),
+            "PATCH", _chart_path(chart), params={"namespace": namespace},
+            json=request.model_dump(), headers=_if_match(if_match),
         )
-        return _values(response.json()["user_overrides"]), _version(response)
+        return Updated(_values(response.json()["user_overrides"]), _version(response))
 
     def delete(self, chart: str, namespace: str, *, if_match: int | None = None) -> None:
         self._call("DELETE", _chart_path(chart), params={"namespace": namespace},
                    headers=_if_match(if_match))
 
-    def set_enabled(self, chart: str, namespace: str, enabled: bool) -> None:
+    def set_enabled(self, chart: str, namespace: str, enabled: bool, *,
+                    cascade: bool = False) -> list[str]:
         action = "enable" if enabled else "disable"
-        self._call("POST", _chart_path(chart, action), params={"namespace": namespace})
+        params = {"namespace": namespace, **({"cascade": "true"} if cascade else {})}
+        self._call("POST", _chart_path(chart, action), params=params)
+        return [chart]
 
-    def rollback(self, chart: str, namespace: str, to: int) -> tuple[dict[str, Any], int]:
+    def rollback(self, chart: str, namespace: str, to: int) -> Updated:
         response = self._call("POST", _chart_path(chart, "rollback"),
                               params={"namespace": namespace}, json={"to": to})
-        return _values(response.json()["user_overrides"]), _version(response)
+        return Updated(_values(response.json()["user_overrides"]), _version(response))
 
     def import_user_overrides(self, doc: dict[str, Any]) -> int:
         body = self._call("POST", "/v1/overrides/import", json={"overrides": dump_yaml(doc)})
@@ -165,9 +154,6 @@ class RemoteOverrideService:
         return changed
 
     # --- plumbing ------------------------------------------------------------------------------
-
-    def _reveal_param(self, chart: str, namespace: str) -> dict[str, str]:
-        return {"reveal": "true"} if (chart, namespace) in self._reveal else {}
 
     def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:
@@ -183,6 +169,10 @@ class RemoteOverrideService:
         if response.status_code == 401:
             raise UserError(f"{self.url}: {detail}; set HELMDECK_TOKEN to a valid token")
         raise _ERRORS.get(response.status_code, UserError)(detail)
+
+
+def _reveal(reveal: bool) -> dict[str, str]:
+    return {"reveal": "true"} if reveal else {}
 
 
 def _chart_path(chart: str, action: str | None = None) -> str:

@@ -1,4 +1,4 @@
-"""Request and response bodies of the REST API (DESIGN.md section 4).
+"""Response bodies of the REST API; requests are the override service's own models.
 
 Values travel as YAML strings, as StarlingX's API does: they keep Helm's types exactly
 (``helmdeck.values.yamlio`` reads back what it dumps), and a person reading a response sees
@@ -7,9 +7,11 @@ the same text the CLI shows. Unknown request fields are refused so a typo is not
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from helmdeck.endpoints.catalog import CatalogEntry
 
 
 class _Strict(BaseModel):
@@ -47,20 +49,6 @@ class ChartOverridesOut(BaseModel):
     depends_on: list[str] | None = None
 
 
-class ValuesIn(_Strict):
-    files: list[str] = Field(default_factory=list, description="YAML documents, in order")
-    set: list[str] = Field(default_factory=list)
-    set_string: list[str] = Field(default_factory=list)
-    set_json: list[str] = Field(default_factory=list)
-
-
-class UpdateIn(_Strict):
-    flag: Literal["reuse", "reset"] = "reuse"
-    values: ValuesIn = Field(default_factory=ValuesIn)
-    force: bool = Field(False, description="skip the cross-chart consistency check")
-    render_check: bool = Field(False, description="refuse values the chart no longer renders")
-
-
 class UserOverridesOut(BaseModel):
     name: str
     namespace: str
@@ -85,6 +73,22 @@ class ExplainOut(BaseModel):
     path: str
     layer: Literal["static", "system", "user"]
     fact: str
+    value: Any = Field(description="the value (redacted if it is a secret)")
+
+
+class InconsistencyOut(BaseModel):
+    rule: str
+    message: str
+    a: dict[str, str]
+    b: dict[str, str]
+
+
+class CheckOut(BaseModel):
+    problems: list[InconsistencyOut]
+
+
+class EndpointsOut(BaseModel):
+    endpoints: list[CatalogEntry]
 
 
 class RevisionOut(BaseModel):
@@ -102,7 +106,7 @@ class HistoryOut(BaseModel):
 
 
 class RollbackIn(_Strict):
-    to: int = Field(ge=1)
+    to: int = Field(ge=1, le=2**31 - 1)
 
 
 class ExportOut(BaseModel):

@@ -20,21 +20,24 @@ from helmdeck.api.models import (
     ChartEntry,
     ChartList,
     ChartOverridesOut,
+    CheckOut,
     EffectiveOut,
     EnabledOut,
+    EndpointsOut,
     ExplainOut,
     ExportOut,
     HistoryOut,
     ImportIn,
     ImportOut,
+    InconsistencyOut,
     ProvenanceOut,
     RevisionOut,
     RollbackIn,
-    UpdateIn,
     UserOverridesOut,
 )
+from helmdeck.endpoints.catalog import INTERFACES
 from helmdeck.errors import UserError
-from helmdeck.overrides.redact import redact
+from helmdeck.overrides import ChartOverrides, UpdateRequest
 from helmdeck.values.yamlio import dump_yaml, load_values
 
 router = APIRouter(prefix="/v1")
@@ -77,8 +80,9 @@ def parse_if_match(value: str | None) -> int | None:
     return int(text)
 
 
-def _yaml(values: dict[str, Any], reveal: bool = False) -> str:
-    return dump_yaml(values if reveal else redact(values))
+def _yaml(values: dict[str, Any]) -> str:
+    """Values as YAML; the service has already redacted them unless reveal was asked for."""
+    return dump_yaml(values)
 
 
 def _check_reveal(reveal: bool, caller: Principal) -> None:
@@ -104,16 +108,15 @@ def show(name: str, namespace: Namespace, request: Request, svc: ReadService, ca
          ) -> Response:
     _check_reveal(reveal, caller)
     if reveal:
-        ov = svc.get(name, namespace)
-        svc.audit_reveal(name, namespace)
-        return _json(_show_body(ov, full, reveal=True), etag(ov.version))
+        ov = svc.get(name, namespace, reveal=True)
+        return _json(_show_body(ov, full), etag(ov.version))
     cache: ShowCache = request.app.state.show_cache
     slot = (name, namespace, full)
     hit = cache.lookup(slot, svc.cache_key(name, namespace))
     if hit is not None:
         return _json(*hit)
     ov, key = svc.get_keyed(name, namespace)
-    body, tag = _show_body(ov, full, reveal=False), etag(ov.version)
+    body, tag = _show_body(ov, full), etag(ov.version)
     if key is not None:
         cache.store(slot, key, body, tag)
     return _json(body, tag)
@@ -123,17 +126,17 @@ def _json(body: bytes, tag: str) -> Response:
     return Response(content=body, media_type="application/json", headers={"ETag": tag})
 
 
-def _show_body(ov: Any, full: bool, *, reveal: bool) -> bytes:
+def _show_body(ov: ChartOverrides, full: bool) -> bytes:
     out = ChartOverridesOut(
         name=ov.name,
         namespace=ov.namespace,
-        system_overrides=_yaml(ov.system, reveal),
-        user_overrides=_yaml(ov.user, reveal),
-        combined_overrides=_yaml(ov.combined, reveal),
+        system_overrides=_yaml(ov.system),
+        user_overrides=_yaml(ov.user),
+        combined_overrides=_yaml(ov.combined),
     )
     if full:
         out.release = ov.release
-        out.static_overrides = _yaml(ov.static, reveal)
+        out.static_overrides = _yaml(ov.static)
         out.provenance = {p: ProvenanceOut(layer=v.layer, fact=v.fact)
                           for p, v in ov.provenance.items()}
         out.version = ov.version
@@ -144,16 +147,11 @@ def _show_body(ov: Any, full: bool, *, reveal: bool) -> bytes:
 
 
 @router.patch("/helm_charts/{name}", response_model=UserOverridesOut)
-def update(name: str, namespace: Namespace, body: UpdateIn, response: Response,
+def update(name: str, namespace: Namespace, body: UpdateRequest, response: Response,
            svc: WriteService, if_match: IfMatch = None) -> UserOverridesOut:
-    values, version = svc.update(
-        name, namespace, flag=body.flag,
-        files=body.values.files, set=body.values.set,
-        set_string=body.values.set_string, set_json=body.values.set_json,
-        if_match=parse_if_match(if_match), force=body.force, render_check=body.render_check,
-    )
-    response.headers["ETag"] = etag(version)
-    return UserOverridesOut(name=name, namespace=namespace, user_overrides=_yaml(values))
+    updated = svc.update(name, namespace, body, if_match=parse_if_match(if_match))
+    response.headers["ETag"] = etag(updated.version)
+    return UserOverridesOut(name=name, namespace=namespace, user_overrides=_yaml(updated.values))
 
 
 @router.delete("/helm_charts/{name}", status_code=204, response_class=Response)
@@ -179,9 +177,9 @@ def history(name: str, namespace: Namespace, svc: ReadService) -> HistoryOut:
 @router.post("/helm_charts/{name}/rollback", response_model=UserOverridesOut)
 def rollback(name: str, namespace: Namespace, body: RollbackIn, response: Response,
              svc: WriteService) -> UserOverridesOut:
-    values, version = svc.rollback(name, namespace, body.to)
-    response.headers["ETag"] = etag(version)
-    return UserOverridesOut(name=name, namespace=namespace, user_overrides=_yaml(values))
+    updated = svc.rollback(name, namespace, body.to)
+    response.headers["ETag"] = etag(updated.version)
+    return UserOverridesOut(name=name, namespace=namespace, user_overrides=_yaml(updated.values))
 
 
 @router.post("/helm_charts/{name}/enable", response_model=EnabledOut)
@@ -191,8 +189,10 @@ def enable(name: str, namespace: Namespace, svc: WriteService) -> EnabledOut:
 
 
 @router.post("/helm_charts/{name}/disable", response_model=EnabledOut)
-def disable(name: str, namespace: Namespace, svc: WriteService) -> EnabledOut:
-    svc.set_enabled(name, namespace, False)
+def disable(name: str, namespace: Namespace, svc: WriteService,
+            cascade: Annotated[bool, Query(description="disable its dependents too")] = False,
+            ) -> EnabledOut:
+    svc.set_enabled(name, namespace, False, cascade=cascade)
     return EnabledOut(name=name, namespace=namespace, enabled=False)
 
 
@@ -200,29 +200,48 @@ def disable(name: str, namespace: Namespace, svc: WriteService) -> EnabledOut:
 def effective(name: str, namespace: Namespace, svc: ReadService, caller: Caller,
               reveal: Reveal = False) -> EffectiveOut:
     _check_reveal(reveal, caller)
-    values = svc.effective(name, namespace)
-    if reveal:
-        svc.audit_reveal(name, namespace)
-    return EffectiveOut(name=name, namespace=namespace, effective_values=_yaml(values, reveal))
+    values = svc.effective(name, namespace, reveal=reveal)
+    return EffectiveOut(name=name, namespace=namespace, effective_values=_yaml(values))
 
 
 @router.get("/helm_charts/{name}/explain", response_model=ExplainOut)
 def explain(name: str, namespace: Namespace, svc: ReadService,
             path: Annotated[str, Query(min_length=1, description="KEY.PATH")]) -> ExplainOut:
-    p = svc.explain(name, namespace, path)
-    return ExplainOut(name=name, namespace=namespace, path=path, layer=p.layer, fact=p.fact)
+    e = svc.explain(name, namespace, path)
+    return ExplainOut(name=name, namespace=namespace, path=e.path, layer=e.layer, fact=e.fact,
+                      value=e.value)
 
 
 @router.get("/overrides", response_model=ExportOut)
 def export_overrides(svc: ReadService) -> ExportOut:
     doc = svc.export_user_overrides()
-    return ExportOut(overrides=dump_yaml({section: redact(v) for section, v in doc.items()}))
+    return ExportOut(overrides=dump_yaml(doc))
 
 
 @router.post("/overrides/import", response_model=ImportOut)
 def import_overrides(body: ImportIn, svc: WriteService) -> ImportOut:
     doc = load_values(body.overrides, "overrides")
     return ImportOut(changed=svc.import_user_overrides(doc))
+
+
+@router.get("/check", response_model=CheckOut)
+def check(svc: ReadService) -> CheckOut:
+    """Cross-chart agreement, computed on real values; secret differences read "differs"."""
+    return CheckOut(problems=[
+        InconsistencyOut(rule=i.rule, message=i.message,
+                         a={"chart": i.a[0], "path": i.a[1]}, b={"chart": i.b[0], "path": i.b[1]})
+        for i in svc.check()
+    ])
+
+
+@router.get("/endpoints", response_model=EndpointsOut)
+def endpoints(svc: ReadService, chart: Annotated[str | None, Query()] = None,
+              interface: Annotated[str | None, Query()] = None) -> EndpointsOut:
+    """The keystone catalog the enabled charts will register."""
+    if interface is not None and interface not in INTERFACES:
+        raise UserError(f"interface {interface!r}: use one of {', '.join(INTERFACES)}")
+    entries = svc.endpoints(chart, (interface,) if interface else INTERFACES)
+    return EndpointsOut(endpoints=entries)
 
 
 @router.get("/health", include_in_schema=False)

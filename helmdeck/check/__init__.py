@@ -4,6 +4,6 @@ Pure functions of the charts' combined overrides, so the CLI, the override servi
 gate and tests all run the very same rules.
 """
 
-from helmdeck.check.rules import RULES, Inconsistency, check_consistency
+from helmdeck.check.rules import RULES, Context, Inconsistency, check_consistency
 
-__all__ = ["RULES", "Inconsistency", "check_consistency"]
+__all__ = ["RULES", "Context", "Inconsistency", "check_consistency"]

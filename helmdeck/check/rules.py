@@ -1,4 +1,4 @@
-"""The agreement rules of osh-conventions §1.8, §1.9, §1.13 and §1.14.
+"""The cross-chart agreement rules of openstack-helm.
 
 Each chart keeps its own copy of values that several charts must share (the keystone admin,
 the DB and RabbitMQ admins, public hostnames, the metadata proxy secret, the ceph client).
@@ -21,8 +21,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from helmdeck.plugins.builders import PROVIDERS, PUBLIC_ENDPOINTS
-from helmdeck.plugins.secretpaths import is_secret_path
+from helmdeck.plugin import Catalog
+from helmdeck.plugins.secrets import SecretPaths
 from helmdeck.values.paths import format_path
 
 Parts = tuple[str, ...]
@@ -43,6 +43,15 @@ class Inconsistency:
     message: str
     a: tuple[str, str]
     b: tuple[str, str]
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the rules need besides the values: release names, the catalog, secret paths."""
+
+    releases: Mapping[str, str]
+    catalog: Catalog
+    paths: SecretPaths
 
 
 @dataclass(frozen=True)
@@ -79,16 +88,18 @@ def _show(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str)
 
 
-def _differs(rule: str, a: _Copy, b: _Copy, what: str = "") -> Inconsistency:
+def _differs(ctx: Context, rule: str, a: _Copy, b: _Copy, what: str = "") -> Inconsistency:
     pa, pb = format_path(a.path), format_path(b.path)
-    if is_secret_path(a.path) or is_secret_path(b.path):
+    if ctx.paths.is_secret(a.path) or ctx.paths.is_secret(b.path):
         detail = f"{a.chart} {pa} differs from {b.chart} {pb}"
     else:
         detail = f"{a.chart} {pa} is {_show(a.value)} but {b.chart} {pb} is {_show(b.value)}"
     return Inconsistency(rule, f"{rule}: {detail}{what}", (a.chart, pa), (b.chart, pb))
 
 
-def _pairwise(rule: str, client: _Copy, provider: _Copy, what: str = "") -> list[Inconsistency]:
+def _pairwise(
+    ctx: Context, rule: str, client: _Copy, provider: _Copy, what: str = ""
+) -> list[Inconsistency]:
     """Compare two maps of credentials leaf by leaf, where both set the leaf."""
     theirs = dict(_leaves(provider.value))
     out = []
@@ -96,6 +107,7 @@ def _pairwise(rule: str, client: _Copy, provider: _Copy, what: str = "") -> list
         if sub in theirs and not _same(value, theirs[sub]):
             out.append(
                 _differs(
+                    ctx,
                     rule,
                     _Copy(client.chart, (*client.path, *sub), value),
                     _Copy(provider.chart, (*provider.path, *sub), theirs[sub]),
@@ -105,7 +117,9 @@ def _pairwise(rule: str, client: _Copy, provider: _Copy, what: str = "") -> list
     return out
 
 
-def _agree(rule: str, copies: list[_Copy], prefer: str | None = None) -> list[Inconsistency]:
+def _agree(
+    ctx: Context, rule: str, copies: list[_Copy], prefer: str | None = None
+) -> list[Inconsistency]:
     """Every copy against a reference: ``prefer``'s copy, else the value most copies hold.
 
     Ties go to the earliest copy, so the order of ``copies`` says who is authoritative.
@@ -116,7 +130,7 @@ def _agree(rule: str, copies: list[_Copy], prefer: str | None = None) -> list[In
     if ref is None:
         counts = [sum(_same(c.value, d.value) for d in copies) for c in copies]
         ref = copies[counts.index(max(counts))]
-    return [_differs(rule, c, ref) for c in copies if not _same(c.value, ref.value)]
+    return [_differs(ctx, rule, c, ref) for c in copies if not _same(c.value, ref.value)]
 
 
 def _copy(combined: Combined, chart: str, path: Parts) -> _Copy | None:
@@ -134,7 +148,12 @@ IDENTITY_ADMIN: Parts = ("endpoints", "identity", "auth", "admin")
 
 
 def _clients_match(
-    rule: str, combined: Combined, provider: str, provider_path: Parts, client_path: Parts
+    ctx: Context,
+    rule: str,
+    combined: Combined,
+    provider: str,
+    provider_path: Parts,
+    client_path: Parts,
 ) -> list[Inconsistency]:
     """Every other chart's ``client_path`` credentials against the provider's, leaf by leaf."""
     theirs = _copy(combined, provider, provider_path)
@@ -144,16 +163,18 @@ def _clients_match(
     for chart in sorted(combined):
         client = _copy(combined, chart, client_path) if chart != provider else None
         if client is not None:
-            out += _pairwise(rule, client, theirs)
+            out += _pairwise(ctx, rule, client, theirs)
     return out
 
 
-def keystone_admin(combined: Combined, releases: Mapping[str, str]) -> list[Inconsistency]:
+def keystone_admin(combined: Combined, ctx: Context) -> list[Inconsistency]:
     """Every chart's ks-* jobs log in as the admin keystone bootstrapped."""
-    return _clients_match("keystone-admin", combined, "keystone", IDENTITY_ADMIN, IDENTITY_ADMIN)
+    return _clients_match(
+        ctx, "keystone-admin", combined, "keystone", IDENTITY_ADMIN, IDENTITY_ADMIN
+    )
 
 
-def db_admin(combined: Combined, releases: Mapping[str, str]) -> list[Inconsistency]:
+def db_admin(combined: Combined, ctx: Context) -> list[Inconsistency]:
     """Clients' db-init logs in as mariadb's root (nova also for cell0/cell1)."""
     etypes = {
         str(t)
@@ -167,24 +188,24 @@ def db_admin(combined: Combined, releases: Mapping[str, str]) -> list[Inconsiste
         found
         for etype in sorted(etypes)
         for found in _clients_match(
-            "db-admin", combined, "mariadb", root, ("endpoints", etype, "auth", "admin")
+            ctx, "db-admin", combined, "mariadb", root, ("endpoints", etype, "auth", "admin")
         )
     ]
 
 
-def rabbitmq_admin(combined: Combined, releases: Mapping[str, str]) -> list[Inconsistency]:
+def rabbitmq_admin(combined: Combined, ctx: Context) -> list[Inconsistency]:
     """Clients' rabbit-init logs in as the user the rabbitmq chart calls ``auth.user``."""
     auth: Parts = ("endpoints", "oslo_messaging", "auth")
     return _clients_match(
-        "rabbitmq-admin", combined, "rabbitmq", (*auth, "user"), (*auth, "admin")
+        ctx, "rabbitmq-admin", combined, "rabbitmq", (*auth, "user"), (*auth, "admin")
     )
 
 
-def rabbitmq_statefulset(combined: Combined, releases: Mapping[str, str]) -> list[Inconsistency]:
+def rabbitmq_statefulset(combined: Combined, ctx: Context) -> list[Inconsistency]:
     """Clients list one transport host per rabbitmq pod: its real StatefulSet name and size."""
     if "rabbitmq" not in combined:
         return []
-    release = releases.get("rabbitmq", "rabbitmq")
+    release = ctx.releases.get("rabbitmq", "rabbitmq")
     real_name = f"{release}-rabbitmq"
     replicas = _copy(combined, "rabbitmq", ("pod", "replicas", "server"))
     ss: Parts = ("endpoints", "oslo_messaging", "statefulset")
@@ -206,20 +227,16 @@ def rabbitmq_statefulset(combined: Combined, releases: Mapping[str, str]) -> lis
             )
         count = _copy(combined, chart, (*ss, "replicas"))
         if count is not None and replicas is not None:
-            out += _agree("rabbitmq-statefulset", [replicas, count], prefer="rabbitmq")
+            out += _agree(ctx, "rabbitmq-statefulset", [replicas, count], prefer="rabbitmq")
     return out
 
 
-def cluster_domain(combined: Combined, releases: Mapping[str, str]) -> list[Inconsistency]:
+def cluster_domain(combined: Combined, ctx: Context) -> list[Inconsistency]:
     """Every in-cluster URL ends with the cluster DNS domain; one chart off cannot resolve."""
     path: Parts = ("endpoints", "cluster_domain_suffix")
     return _agree(
-        "cluster-domain", _present(_copy(combined, c, path) for c in sorted(combined))
+        ctx, "cluster-domain", _present(_copy(combined, c, path) for c in sorted(combined))
     )
-
-
-# public endpoint type -> the chart that serves it (and registers it in the catalog).
-PUBLIC_PROVIDERS: dict[str, str] = {etype: PROVIDERS[etype] for etype in PUBLIC_ENDPOINTS}
 
 
 def _public_host(combined: Combined, chart: str, etype: str) -> _Copy | None:
@@ -230,7 +247,7 @@ def _public_host(combined: Combined, chart: str, etype: str) -> _Copy | None:
     return None if value is _MISSING else _Copy(chart, base, value)
 
 
-def public_endpoints(combined: Combined, releases: Mapping[str, str]) -> list[Inconsistency]:
+def public_endpoints(combined: Combined, ctx: Context) -> list[Inconsistency]:
     """A public host, scheme or port that differs between charts gives clients two URLs."""
     by_type: dict[str, list[str]] = {}
     for chart in sorted(combined):
@@ -242,13 +259,16 @@ def public_endpoints(combined: Combined, releases: Mapping[str, str]) -> list[In
     out: list[Inconsistency] = []
     for etype in sorted(by_type):
         charts = by_type[etype]
-        prefer = PUBLIC_PROVIDERS.get(etype)
+        prefer = ctx.catalog.provider(etype) if ctx.catalog.public(etype) else None
         out += _agree(
-            "public-endpoint", _present(_public_host(combined, c, etype) for c in charts), prefer
+            ctx,
+            "public-endpoint",
+            _present(_public_host(combined, c, etype) for c in charts),
+            prefer,
         )
         scheme = ("endpoints", etype, "scheme", "public")
         out += _agree(
-            "public-endpoint", _present(_copy(combined, c, scheme) for c in charts), prefer
+            ctx, "public-endpoint", _present(_copy(combined, c, scheme) for c in charts), prefer
         )
         port_names = sorted(
             {
@@ -261,7 +281,7 @@ def public_endpoints(combined: Combined, releases: Mapping[str, str]) -> list[In
         for name in port_names:
             port = ("endpoints", etype, "port", name, "public")
             out += _agree(
-                "public-endpoint", _present(_copy(combined, c, port) for c in charts), prefer
+                ctx, "public-endpoint", _present(_copy(combined, c, port) for c in charts), prefer
             )
     return out
 
@@ -273,20 +293,20 @@ NEUTRON_METADATA: tuple[Parts, ...] = tuple(
 )
 
 
-def metadata_secret(combined: Combined, releases: Mapping[str, str]) -> list[Inconsistency]:
+def metadata_secret(combined: Combined, ctx: Context) -> list[Inconsistency]:
     """Nova signs instance metadata requests with the secret neutron's agent proxies with."""
     copies = _present(
         [_copy(combined, "nova", NOVA_METADATA)]
         + [_copy(combined, "neutron", p) for p in NEUTRON_METADATA]
     )
-    return _agree("metadata-secret", copies, prefer="nova")
+    return _agree(ctx, "metadata-secret", copies, prefer="nova")
 
 
 def _ceph_enabled(combined: Combined, chart: str) -> bool:
     return _get(combined.get(chart), ("conf", "ceph", "enabled")) is not False
 
 
-def ceph_client(combined: Combined, releases: Mapping[str, str]) -> list[Inconsistency]:
+def ceph_client(combined: Combined, ctx: Context) -> list[Inconsistency]:
     """Libvirt's secret, nova's rbd disks and cinder's rbd volumes name one ceph user/UUID."""
     users: list[_Copy | None] = []
     uuids: list[_Copy | None] = []
@@ -304,17 +324,17 @@ def ceph_client(combined: Combined, releases: Mapping[str, str]) -> list[Inconsi
                 base = ("conf", "backends", str(name))
                 users.append(_copy(combined, "cinder", (*base, "rbd_user")))
                 uuids.append(_copy(combined, "cinder", (*base, "rbd_secret_uuid")))
-    return _agree("ceph-client", _present(users)) + _agree("ceph-client", _present(uuids))
+    return _agree(ctx, "ceph-client", _present(users)) + _agree(ctx, "ceph-client", _present(uuids))
 
 
-def network_backend(combined: Combined, releases: Mapping[str, str]) -> list[Inconsistency]:
+def network_backend(combined: Combined, ctx: Context) -> list[Inconsistency]:
     """nova, neutron and libvirt pick agents and dependencies by ``network.backend``."""
     path: Parts = ("network", "backend")
     copies = _present(_copy(combined, c, path) for c in ("neutron", "nova", "libvirt"))
-    return _agree("network-backend", copies, prefer="neutron")
+    return _agree(ctx, "network-backend", copies, prefer="neutron")
 
 
-Rule = Callable[[Combined, Mapping[str, str]], list[Inconsistency]]
+Rule = Callable[[Combined, Context], list[Inconsistency]]
 
 # rule id -> the rule; ids appear in messages and in `helmdeck check -o json`.
 RULES: dict[str, Rule] = {
@@ -331,13 +351,19 @@ RULES: dict[str, Rule] = {
 
 
 def check_consistency(
-    combined: Mapping[str, Mapping[str, Any]], *, releases: Mapping[str, str] | None = None
+    combined: Mapping[str, Mapping[str, Any]],
+    *,
+    catalog: Catalog,
+    paths: SecretPaths,
+    releases: Mapping[str, str] | None = None,
 ) -> list[Inconsistency]:
     """Every disagreement between the charts' combined overrides (keyed by chart name).
 
     ``releases`` maps chart → release name where it is not the chart name (it decides the
-    rabbitmq StatefulSet name). The result is sorted, so it can be compared before/after.
+    rabbitmq StatefulSet name); ``catalog`` says which chart provides each endpoint type (its
+    copy is the reference) and ``paths`` which values are secrets (never quoted). The result
+    is sorted, so it can be compared before/after.
     """
-    names = dict(releases or {})
-    found = [i for rule in RULES.values() for i in rule(combined, names)]
+    ctx = Context(dict(releases or {}), catalog, paths)
+    found = [i for rule in RULES.values() for i in rule(combined, ctx)]
     return sorted(set(found), key=lambda i: (i.rule, i.a, i.b, i.message))

@@ -6,12 +6,12 @@ import sys
 
 import click
 
-from helmdeck.check import check_consistency
-from helmdeck.cli.context import get_service
+from helmdeck.cli.context import app_option, get_service
 from helmdeck.cli.output import emit, table
 
 
 @click.command("check")
+@app_option
 @click.option("-o", "--output", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True, help="Output format.")
 def check(fmt: str) -> None:
@@ -20,16 +20,8 @@ def check(fmt: str) -> None:
 
     Secret values are never printed: a secret mismatch reads "differs".
     """
-
     service = get_service()
-    combined = {}
-    releases = {}
-    for info in service.list_charts():
-        if info.enabled and info.namespaces:
-            overrides = service.get(info.name, info.namespaces[0])
-            combined[info.name] = overrides.combined
-            releases[info.name] = overrides.release
-    found = check_consistency(combined, releases=releases)
+    found = service.check()
     if fmt == "json":
         emit([{"rule": i.rule, "message": i.message,
                "a": {"chart": i.a[0], "path": i.a[1]},
@@ -38,6 +30,7 @@ def check(fmt: str) -> None:
         table(("Rule", "Chart", "Key", "Disagrees with", "Message"),
               [(i.rule, i.a[0], i.a[1], f"{i.b[0]} {i.b[1]}", i.message) for i in found])
     else:
-        click.echo(f"{len(combined)} charts agree on every shared value")
+        enabled = sum(1 for c in service.list_charts() if c.enabled)
+        click.echo(f"{enabled} charts agree on every shared value")
     if found:
         sys.exit(1)

@@ -35,8 +35,9 @@ def app_option(f: F) -> F:
     """``--app FILE``: the application file instead of the packaged openstack-helm one."""
     decorator: Callable[[F], F] = click.option(
         "--app", type=click.Path(path_type=Path, dir_okay=False), expose_value=False,
-        callback=_remember_app, is_eager=True,
-        help="Application file (default: the packaged openstack-helm application).",
+        callback=_remember_app, is_eager=True, envvar="HELMDECK_APP",
+        help="Application file (default: the packaged openstack-helm application). "
+             "[env: HELMDECK_APP]",
     )
     return decorator(f)
 

@@ -20,7 +20,7 @@ from helmdeck.cli.context import app_option, application, local_service
 from helmdeck.cli.output import emit, table
 from helmdeck.deploy.apply import Outcome, execute, removal_order
 from helmdeck.deploy.apply import remove as remove_releases
-from helmdeck.deploy.deployer import StoreRecorder, current_plan
+from helmdeck.deploy.deployer import StoreRecorder, current_plan, release_renderer
 from helmdeck.deploy.desired import desired_releases
 from helmdeck.deploy.export import export_files, write_export
 from helmdeck.deploy.ops import connect, probe
@@ -63,7 +63,7 @@ def render(charts: tuple[str, ...], out: Path | None, output: str) -> None:
 
     with _service() as service:
         desired = select(desired_releases(service), charts, service.app.names())
-    rendered = render_all(desired)
+    rendered = render_all(desired, render=release_renderer(service.secret_paths))
     if out is not None:
         write_rendered(out, rendered)
     rows = [(r.chart, r.release, r.namespace, r.counts()) for r in rendered]
@@ -158,6 +158,7 @@ def apply(dry_run: bool, concurrency: int) -> None:
                                        f"{o.detail}", markup=False)
 
             outcomes = execute(result, ops, concurrency=concurrency, on_start=started,
+                               paths=service.secret_paths,
                                on_done=done,
                                recorder=None if dry_run else StoreRecorder(service.store))
     tally = {s: sum(1 for o in outcomes if o.status == s) for s in ("ok", "failed", "skipped")}
@@ -258,8 +259,9 @@ def export(fmt: str, out: Path, reveal: bool) -> None:
         desired = desired_releases(service)
         if reveal:
             for d in desired:
-                service.audit_reveal(d.chart, d.namespace)
+                service.get(d.chart, d.namespace, reveal=True)  # audited before written
         files = export_files(desired, fmt, levels=service.app.levels(),
-                             app_name=service.app.name, reveal=reveal)
+                             app_name=service.app.name, reveal=reveal,
+                             paths=service.secret_paths)
     for path in write_export(out, files):
         click.echo(str(path))

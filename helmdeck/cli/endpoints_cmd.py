@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import click
 
-from helmdeck.cli.context import get_service
+from helmdeck.cli.context import app_option, get_service
 from helmdeck.cli.output import emit, table
-from helmdeck.endpoints.catalog import catalog
-from helmdeck.errors import NotFoundError
-
-INTERFACES = ("admin", "internal", "public")
+from helmdeck.endpoints.catalog import INTERFACES
 
 
 @click.command("endpoints")
+@app_option
 @click.option("--chart", metavar="CHART", help="Only the services this chart registers.")
 @click.option("--interface", type=click.Choice(INTERFACES), help="Only this interface.")
 @click.option("-o", "--output", "fmt", type=click.Choice(["table", "json"]), default="table",
@@ -21,17 +19,7 @@ def endpoints(chart: str | None, interface: str | None, fmt: str) -> None:
     """Service type, name, interface and URL of every catalog entry, computed with
     helm-toolkit's endpoint rules from each chart's effective values."""
 
-    service = get_service()
-    charts = [c for c in service.list_charts() if c.enabled and c.namespaces]
-    if chart is not None:
-        charts = [c for c in charts if c.name == chart]
-        if not charts:
-            raise NotFoundError(
-                f"--chart {chart}: not an enabled chart; see `helmdeck helm-override-list`"
-            )
-    values = {c.name: (c.namespaces[0], service.effective(c.name, c.namespaces[0]))
-              for c in charts}
-    entries = catalog(values, (interface,) if interface else INTERFACES)
+    entries = get_service().endpoints(chart, (interface,) if interface else INTERFACES)
     if fmt == "json":
         emit([e.as_dict() for e in entries], "json")
         return

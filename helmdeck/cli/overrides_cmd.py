@@ -7,7 +7,6 @@ or written unless ``--reveal`` is given, and a reveal is audited before anything
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +14,8 @@ import click
 
 from helmdeck.cli.context import app_option, get_service
 from helmdeck.cli.output import emit, output_option, properties, table, write_private
+from helmdeck.overrides import UpdateRequest
 from helmdeck.overrides.formats import render, target_of
-from helmdeck.overrides.redact import redact
-from helmdeck.overrides.service import ChartOverrides
 from helmdeck.values.sections import load_source
 from helmdeck.values.yamlio import dump_json, dump_yaml, load_values_file
 
@@ -61,14 +59,9 @@ def helm_override_show(chart: str, namespace: str, fmt: str | None, file: Path |
     """Show a chart's system, user and combined overrides (secrets redacted)."""
 
     service = get_service()
-    if reveal:
-        # Recorded before anything is read: no reveal is ever shown without its audit entry.
-        service.audit_reveal(chart, namespace)
-    shown = service.get(chart, namespace)
-    values = service.effective(chart, namespace) if effective else shown.combined
-    if not reveal:
-        values = redact(values)
-        shown = _redacted(shown)
+    # The service audits a reveal before it reads anything, and redacts otherwise.
+    shown = service.get(chart, namespace, reveal=reveal)
+    values = service.effective(chart, namespace, reveal=reveal) if effective else shown.combined
     if fmt is not None:
 
         _deliver(render(fmt, target_of(shown), values), file)
@@ -92,13 +85,6 @@ def helm_override_show(chart: str, namespace: str, fmt: str | None, file: Path |
             ("user_overrides", _yaml(shown.user)),
             ("combined_overrides", _yaml(values)),
         ])
-
-
-def _redacted(shown: ChartOverrides) -> ChartOverrides:
-
-
-    return replace(shown, static=redact(shown.static), system=redact(shown.system),
-                   user=redact(shown.user), combined=redact(shown.combined))
 
 
 def _as(data: Any, fmt: str) -> str:
@@ -135,12 +121,17 @@ def helm_override_update(chart: str, namespace: str, reuse: bool, values: tuple[
     """Change a chart's user overrides; refused (nothing stored) if any check fails."""
 
     files = [dump_yaml(load_source(spec)) for spec in values]
-    user, version = get_service().update(
-        chart, namespace, flag="reuse" if reuse else "reset", files=files, set=set_,
-        set_string=set_string, set_json=set_json, force=force, render_check=render_check,
+    request = UpdateRequest.of(
+        flag="reuse" if reuse else "reset", files=files, set=set_, set_string=set_string,
+        set_json=set_json, force=force, render_check=render_check,
     )
+    updated = get_service().update(chart, namespace, request)
+    if not updated.changed:
+        click.echo(f"{chart} {namespace}: no change (user overrides stay at version "
+                   f"{updated.version})")
+        return
     properties([("name", chart), ("namespace", namespace),
-                ("user_overrides", _yaml(redact(user))), ("version", version)])
+                ("user_overrides", _yaml(updated.values)), ("version", updated.version)])
 
 
 @click.command("helm-override-delete")
@@ -159,25 +150,30 @@ def chart() -> None:
     """Enable or disable a chart of the application."""
 
 
-def _chart_toggle(action: str, enabled: bool, help: str) -> click.Command:
-    """``chart enable`` and ``chart disable``: one command but for the flag they store."""
-
-    @chart.command(action, help=help)
-    @app_option
-    @click.argument("chart_name", metavar="CHART")
-    @click.argument("namespace")
-    def toggle(chart_name: str, namespace: str) -> None:
-
-        get_service().set_enabled(chart_name, namespace, enabled)
-        click.echo(f"chart {chart_name} {action}d in {namespace}")
-
-    return toggle
+@chart.command("enable")
+@app_option
+@click.argument("chart_name", metavar="CHART")
+@click.argument("namespace")
+def chart_enable(chart_name: str, namespace: str) -> None:
+    """Deploy CHART in NAMESPACE."""
+    _toggle(chart_name, namespace, enabled=True, cascade=False)
 
 
-chart_enable = _chart_toggle("enable", True, "Deploy CHART in NAMESPACE.")
-chart_disable = _chart_toggle(
-    "disable", False, "Stop deploying CHART in NAMESPACE (its overrides are kept)."
-)
+@chart.command("disable")
+@app_option
+@click.argument("chart_name", metavar="CHART")
+@click.argument("namespace")
+@click.option("--cascade", is_flag=True, help="Disable the enabled charts that depend on it too.")
+def chart_disable(chart_name: str, namespace: str, cascade: bool) -> None:
+    """Stop deploying CHART in NAMESPACE (its overrides are kept)."""
+    _toggle(chart_name, namespace, enabled=False, cascade=cascade)
+
+
+def _toggle(chart_name: str, namespace: str, *, enabled: bool, cascade: bool) -> None:
+    changed = get_service().set_enabled(chart_name, namespace, enabled, cascade=cascade)
+    action = "enabled" if enabled else "disabled"
+    for name in changed:
+        click.echo(f"chart {name} {action} in {namespace}")
 
 
 @click.command("explain")
@@ -190,11 +186,13 @@ chart_disable = _chart_toggle(
 def explain(chart_name: str, namespace: str, path: str, output: str) -> None:
     """Say which layer set KEY.PATH in the combined overrides, and which fact caused it."""
 
-    prov = get_service().explain(chart_name, namespace, path)
+    found = get_service().explain(chart_name, namespace, path)
     if output == "json":
-        emit({"path": path, "layer": prov.layer, "fact": prov.fact}, "json")
+        emit({"path": path, "layer": found.layer, "fact": found.fact, "value": found.value},
+             "json")
     else:
-        click.echo(f"{path}: {prov.layer}: {prov.fact}")
+        click.echo(f"{path}: {found.layer}: {found.fact}")
+        click.echo(f"  value: {dump_json(found.value).strip()}")
 
 
 @click.group("overrides")
@@ -249,6 +247,6 @@ def overrides_history(chart_name: str, namespace: str, output: str) -> None:
 def overrides_rollback(chart_name: str, namespace: str, to: int) -> None:
     """Restore revision N of CHART's user overrides (recorded as a new revision)."""
 
-    _, version = get_service().rollback(chart_name, namespace, to)
+    version = get_service().rollback(chart_name, namespace, to).version
     click.echo(f"{chart_name} {namespace}: user overrides restored from revision {to} "
                f"(now revision {version})")

@@ -9,6 +9,7 @@ import click
 from helmdeck.cli.context import get_service
 from helmdeck.errors import UserError
 from helmdeck.fileio import write_atomic
+from helmdeck.overrides import UpdateRequest
 from helmdeck.patches import MOUNT_PATH, attach_overrides, build_configmap, load_patches
 from helmdeck.patches.build import check_applies
 from helmdeck.values.yamlio import dump_yaml
@@ -59,7 +60,7 @@ def attach(chart: str, namespace: str, configmap: str, pods: tuple[str, ...],
     if dry_run:
         click.echo(text, nl=False)
         return
-    _, version = service.update(chart, namespace, flag="reuse", files=[text])
+    version = service.update(chart, namespace, UpdateRequest.of(flag="reuse", files=[text])).version
     mounted = ", ".join(sorted(overrides["pod"]["mounts"]))
     click.echo(f"{chart} {namespace}: {configmap} mounted at {MOUNT_PATH} in {mounted} "
                f"(user overrides version {version})")

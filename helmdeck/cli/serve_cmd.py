@@ -10,6 +10,7 @@ import uvicorn
 from uvicorn.config import LOGGING_CONFIG
 
 from helmdeck.api.app import create_app
+from helmdeck.cli.context import app_in_use, app_option
 from helmdeck.store import open_store
 
 DEFAULT_HOST = "127.0.0.1"
@@ -27,6 +28,7 @@ def is_loopback(host: str) -> bool:
 
 
 @click.command("serve")
+@app_option
 @click.option("--host", default=DEFAULT_HOST, show_default=True,
               help="Address to listen on; anything but loopback exposes the API to the network.")
 @click.option("--port", default=DEFAULT_PORT, show_default=True, type=click.IntRange(0, 65535),
@@ -45,5 +47,5 @@ def serve(host: str, port: int) -> None:
     log_config = copy.deepcopy(LOGGING_CONFIG)
     log_config["loggers"]["helmdeck"] = {"handlers": ["default"], "level": "INFO"}
     with open_store() as store:
-        app = create_app(store)
+        app = create_app(store, application=app_in_use())
         uvicorn.run(app, host=host, port=port, log_config=log_config, server_header=False)

@@ -10,6 +10,7 @@ import click
 import yaml
 
 from helmdeck import config
+from helmdeck.cli.context import app_in_use, app_option
 from helmdeck.errors import NotFoundError
 from helmdeck.fileio import write_atomic
 from helmdeck.site.load import load_site_file, with_absolute_source
@@ -24,11 +25,12 @@ def site() -> None:
 
 
 @site.command("import")
+@app_option
 @click.argument("file", type=_FILE)
 def import_site(file: Path) -> None:
     """Replace the stored site with FILE, in one transaction."""
-
-    new = with_absolute_source(load_site_file(file), file.resolve().parent)
+    new = with_absolute_source(load_site_file(file, charts=app_in_use().names()),
+                               file.resolve().parent)
     with open_store() as store, store.transaction() as s:
         sites.save_site(s, new)
         audit.audit(
@@ -70,11 +72,11 @@ def show_site(fmt: str) -> None:
 
 
 @site.command("validate")
+@app_option
 @click.argument("file", type=_FILE)
 def validate_site(file: Path) -> None:
     """Check FILE without storing it; every problem is reported as FILE:LINE: path: message."""
-
-    checked = load_site_file(file)
+    checked = load_site_file(file, charts=app_in_use().names())
     click.echo(f"{file}: valid site {checked.metadata.name} ({len(checked.spec.hosts)} hosts)")
 
 

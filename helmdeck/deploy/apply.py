@@ -20,6 +20,7 @@ from helmdeck.deploy.ops import ReleaseOps
 from helmdeck.deploy.plan import Plan, PlanItem
 from helmdeck.errors import UserError
 from helmdeck.overrides.redact import redact_text, secret_values
+from helmdeck.plugins.secrets import SecretPaths
 from helmdeck.store.release_state import ReleaseState
 
 Status = Literal["ok", "failed", "skipped"]
@@ -57,6 +58,7 @@ def execute(
     concurrency: int = 4,
     on_start: Callable[[PlanItem], None] | None = None,
     on_done: Callable[[Outcome], None] | None = None,
+    paths: SecretPaths | None = None,
 ) -> list[Outcome]:
     """Apply every change of ``plan``; ``recorder`` None (dry run) records nothing.
 
@@ -65,6 +67,7 @@ def execute(
     depends on failed or was skipped, which propagates a failure to every transitive
     dependent and to nothing else.
     """
+    paths = paths or SecretPaths()
     if concurrency < 1:
         raise UserError(f"--concurrency {concurrency}: must be at least 1")
     outcomes: list[Outcome] = []
@@ -83,7 +86,7 @@ def execute(
     removals = sorted((i for i in changes if i.action == "uninstall"),
                       key=lambda i: -i.level)
     for item in removals:
-        finish(_run(ops, item, on_start))
+        finish(_run(ops, item, on_start, paths))
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="helmdeck-apply") as pool:
         for level in sorted({i.level for i in changes if i.action != "uninstall"}):
             running: list[Future[Outcome]] = []
@@ -95,7 +98,7 @@ def execute(
                     finish(Outcome(item, "skipped",
                                    f"depends on {', '.join(failed_deps)}, which did not apply"))
                     continue
-                running.append(pool.submit(_run, ops, item, on_start))
+                running.append(pool.submit(_run, ops, item, on_start, paths))
             for future in running:
                 finish(future.result())
     return outcomes
@@ -138,7 +141,8 @@ def remove(
     return order
 
 
-def _run(ops: ReleaseOps, item: PlanItem, on_start: Callable[[PlanItem], None] | None) -> Outcome:
+def _run(ops: ReleaseOps, item: PlanItem, on_start: Callable[[PlanItem], None] | None,
+         paths: SecretPaths) -> Outcome:
     """One release: uninstall, or delete what must be re-created, then install/upgrade.
 
     Any exception becomes a failed outcome naming the release: one broken chart must not
@@ -159,7 +163,7 @@ def _run(ops: ReleaseOps, item: PlanItem, on_start: Callable[[PlanItem], None] |
     except Exception as exc:
 
         text = " ".join(str(exc).split()) or type(exc).__name__
-        secrets = secret_values(item.desired.values) if item.desired is not None else []
+        secrets = secret_values(item.desired.values, paths) if item.desired is not None else []
         return Outcome(item, "failed", redact_text(text, secrets))
     verb = "installed" if item.action == "install" else "upgraded"
     return Outcome(item, "ok", f"{verb}, revision {done.revision}", done.revision)

@@ -14,8 +14,9 @@ from helmdeck.deploy.desired import DesiredRelease, desired_releases
 from helmdeck.deploy.ops import ReleaseOps
 from helmdeck.deploy.plan import Plan, Renderer, make_plan
 from helmdeck.errors import NotFoundError, UserError
-from helmdeck.helm import render
 from helmdeck.overrides import OverrideService
+from helmdeck.overrides.rendering import render_safely
+from helmdeck.plugins.secrets import SecretPaths
 from helmdeck.store import Store
 from helmdeck.store.release_state import (
     ReleaseState,
@@ -26,17 +27,22 @@ from helmdeck.store.release_state import (
 from helmdeck.store.sites import load_site
 
 
-def render_release(d: DesiredRelease) -> Mapping[str, str]:
-    """``helm template`` of a desired release: what plan diffs and apply records."""
+def release_renderer(paths: SecretPaths) -> Renderer:
+    """``helm template`` of a desired release (what plan diffs and apply records), whose
+    failures never quote a secret (see ``overrides.rendering``)."""
 
-    return render(d.chart_dir, d.values, release=d.release, namespace=d.namespace)
+    def render(d: DesiredRelease) -> Mapping[str, str]:
+        return render_safely(d.chart_dir, d.values, release=d.release, namespace=d.namespace,
+                             paths=paths)
+
+    return render
 
 
 def current_plan(
     service: OverrideService,
     *,
     ops: ReleaseOps | None = None,
-    render: Renderer = render_release,
+    render: Renderer | None = None,
     cluster: str = "",
 ) -> Plan:
     """The plan for the service's application, site and applied state.
@@ -54,9 +60,10 @@ def current_plan(
     refuse_disabled_dependencies(service.app, {d.chart for d in desired},
                                  SiteTraits.of(site), site.spec.namespace)
     live = ops.revisions() if ops is not None else None
-    return make_plan(service.app, desired, applied, render=render,
+    return make_plan(service.app, desired, applied,
+                     render=render or release_renderer(service.secret_paths),
                      namespace=site.spec.namespace, baseline=service_baseline(service),
-                     live=live, cluster=cluster)
+                     live=live, cluster=cluster, paths=service.secret_paths)
 
 
 def refuse_disabled_dependencies(

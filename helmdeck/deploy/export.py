@@ -15,6 +15,7 @@ from helmdeck.deploy.files import write_private
 from helmdeck.errors import UserError
 from helmdeck.overrides import formats
 from helmdeck.overrides.redact import redact
+from helmdeck.plugins.secrets import SecretPaths
 from helmdeck.values.yamlio import dump_yaml
 
 EXPORT_FORMATS = ("fluxcd", "argocd", "helmfile", "armada")
@@ -22,7 +23,7 @@ EXPORT_FORMATS = ("fluxcd", "argocd", "helmfile", "armada")
 
 def export_files(
     desired: list[DesiredRelease], fmt: str, *, levels: list[list[str]], app_name: str,
-    reveal: bool,
+    reveal: bool, paths: SecretPaths,
 ) -> dict[str, str]:
     """File name -> YAML text of the export; values redacted unless ``reveal``."""
 
@@ -30,7 +31,7 @@ def export_files(
         raise UserError(f"--format {fmt}: unknown; use one of {', '.join(EXPORT_FORMATS)}")
     refs = {d.chart: (d.namespace, d.release) for d in desired}
     entries = [
-        (d, formats.target_of(d, refs), d.values if reveal else redact(d.values))
+        (d, formats.target_of(d, refs), d.values if reveal else redact(d.values, paths))
         for d in desired
     ]
     if fmt == "helmfile":

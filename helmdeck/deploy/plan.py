@@ -16,6 +16,7 @@ from helmdeck.application import Application
 from helmdeck.deploy.desired import DesiredRelease
 from helmdeck.deploy.objects import RenderedObject, digests, parse_objects
 from helmdeck.overrides.diff import values_diff
+from helmdeck.plugins.secrets import SecretPaths
 from helmdeck.store.release_state import ReleaseState
 
 Action = Literal["install", "upgrade", "uninstall", "noop"]
@@ -86,13 +87,16 @@ def make_plan(
     baseline: Baseline | None = None,
     live: Mapping[tuple[str, str], int] | None = None,
     cluster: str = "",
+    paths: SecretPaths | None = None,
 ) -> Plan:
     """Compare and, for changing releases only, render and diff.
 
     ``namespace`` is the site's, where charts without their own namespace are released.
     ``live`` (release revisions read from the cluster in one call) catches releases changed
-    or deleted behind helmdeck's back; without it the recorded state is trusted.
+    or deleted behind helmdeck's back; without it the recorded state is trusted. ``paths``
+    say which values the diffs redact (the shared patterns when not given).
     """
+    paths = paths or SecretPaths()
     level_of = {name: i for i, level in enumerate(app.levels()) for name in level}
     by_chart = {d.chart: d for d in desired}
     wanted = {(d.release, d.namespace) for d in desired}
@@ -116,7 +120,7 @@ def make_plan(
             changed, recreate = _object_changes(objects, state, set(chart.recreate_on_change))
             previous = baseline(d, state) if baseline is not None and state is not None else None
             item = replace(item, changed_objects=changed, recreate=recreate,
-                           digests=digests(objects), diff=_values_diff(d, state, previous))
+                           digests=digests(objects), diff=_values_diff(d, state, previous, paths))
         items.append(item)
     end = len(app.levels())
     for key, state in sorted(applied.items()):
@@ -181,17 +185,18 @@ def _object_changes(
 
 
 def _values_diff(
-    d: DesiredRelease, state: ReleaseState | None, previous: dict[str, Any] | None
+    d: DesiredRelease, state: ReleaseState | None, previous: dict[str, Any] | None,
+    paths: SecretPaths,
 ) -> str:
 
     if state is None or state.revision == 0:
-        return values_diff({}, d.values, label="values")
+        return values_diff({}, d.values, paths, label="values")
     if previous is None:
         return (
             "# values at the last apply are unknown (the site or the charts changed since); "
             "the values hash differs\n"
         )
-    return values_diff(previous, d.values, label="values")
+    return values_diff(previous, d.values, paths, label="values")
 
 
 def _first_line(text: str) -> str:

@@ -12,7 +12,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from helmdeck.deploy.deployer import render_release
 from helmdeck.deploy.desired import DesiredRelease
 from helmdeck.deploy.files import replace_dir
 from helmdeck.deploy.objects import RenderedObject, kind_counts, parse_objects
@@ -55,11 +54,10 @@ def select(desired: list[DesiredRelease], charts: Sequence[str], known: Sequence
 
 
 def render_all(
-    desired: list[DesiredRelease], *, render: Renderer | None = None, workers: int | None = None
+    desired: list[DesiredRelease], *, render: Renderer, workers: int | None = None
 ) -> list[RenderedRelease]:
     """Render every release (in the given order); ``workers`` 1 renders one after another."""
-
-    fn = render or render_release
+    fn = render
 
     def one(d: DesiredRelease) -> RenderedRelease:
         manifests = fn(d)

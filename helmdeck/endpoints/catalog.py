@@ -17,17 +17,6 @@ from helmdeck.endpoints.lookup import EndpointError, endpoint_name, keystone_end
 
 INTERFACES: tuple[str, ...] = ("admin", "internal", "public")
 
-# chart -> the service types it registers (osh-conventions §1.15; heat registers two).
-SERVICES: dict[str, tuple[str, ...]] = {
-    "keystone": ("identity",),
-    "glance": ("image",),
-    "placement": ("placement",),
-    "nova": ("compute",),
-    "neutron": ("network",),
-    "cinder": ("volumev3",),
-    "heat": ("orchestration", "cloudformation"),
-}
-
 # chart -> the manifest toggle of the job that registers its endpoints.
 _REGISTERED_BY = {"keystone": "job_db_sync"}
 
@@ -64,18 +53,20 @@ def chart_catalog(
     chart: str,
     values: Mapping[str, Any],
     namespace: str,
+    service_types: Iterable[str],
     interfaces: Iterable[str] = INTERFACES,
 ) -> list[CatalogEntry]:
-    """The entries ``chart`` registers, from its effective ``values`` in ``namespace``.
+    """The entries ``chart`` registers for ``service_types``, from its effective ``values``.
 
     A chart that registers nothing yields ``[]``; values helm-toolkit cannot render raise
     ``EndpointError`` naming the chart and key.
     """
-    if chart not in SERVICES or not _registers(chart, values):
+    types = tuple(service_types)
+    if not types or not _registers(chart, values):
         return []
     region = _region(values)
     entries = []
-    for service_type in SERVICES[chart]:
+    for service_type in types:
         try:
             name = endpoint_name(values, service_type)
             for interface in interfaces:
@@ -90,13 +81,16 @@ def chart_catalog(
 
 def catalog(
     charts: Mapping[str, tuple[str, Mapping[str, Any]]],
-    interfaces: Iterable[str] = INTERFACES,
+    interfaces: Iterable[str],
+    registered: Mapping[str, tuple[str, ...]],
 ) -> list[CatalogEntry]:
-    """The whole catalog from ``{chart: (namespace, effective values)}``, in catalog order."""
+    """The whole catalog from ``{chart: (namespace, effective values)}``.
+
+    ``registered`` maps each chart to the service types it registers (the plugins' catalog
+    table); entries come in the order of ``charts`` (the rollout order: keystone first).
+    """
     wanted = tuple(interfaces)
-    order = {name: i for i, name in enumerate(SERVICES)}
     out: list[CatalogEntry] = []
-    for chart in sorted(charts, key=lambda c: (order.get(c, len(order)), c)):
-        namespace, values = charts[chart]
-        out += chart_catalog(chart, values, namespace, wanted)
+    for chart, (namespace, values) in charts.items():
+        out += chart_catalog(chart, values, namespace, registered.get(chart, ()), wanted)
     return out

@@ -1,9 +1,10 @@
 """Hiding secret values before anything is shown, logged or stored as a diff.
 
-Values are redacted by path (``helmdeck.plugins.secretpaths``), not by value, so it also works
-on a remote client that never sees the secrets, and an operator can still see WHERE a secret
-is. Free text (Helm's error messages, which may quote a rendered manifest) has no paths, so
-there the known secret values themselves are replaced.
+Values are redacted by path (``helmdeck.plugins.secrets.SecretPaths``: the shared patterns
+plus what plugins declare), not by value, so it also works where the secrets are unknown,
+and an operator can still see WHERE a secret is. Free text (Helm's error messages, which
+may quote a rendered manifest) has no paths, so there the known secret values themselves
+are replaced.
 """
 
 from __future__ import annotations
@@ -11,36 +12,36 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from helmdeck.plugins.secretpaths import is_secret_path
+from helmdeck.plugins.secrets import SecretPaths
 
 REDACTED = "<redacted>"
 
 
-def _redact(value: Any, path: tuple[str | int, ...]) -> Any:
+def _redact(value: Any, path: tuple[str | int, ...], paths: SecretPaths) -> Any:
     if value is None:
         return None
-    if path and is_secret_path(path):
+    if path and paths.is_secret(path):
         # A whole map or list on a secret path hides too: it may be a keyring or a list of URLs.
         return REDACTED
     if type(value) is dict:
-        return {k: _redact(v, (*path, k)) for k, v in value.items()}
+        return {k: _redact(v, (*path, k), paths) for k, v in value.items()}
     if type(value) is list:
-        return [_redact(v, (*path, i)) for i, v in enumerate(value)]
+        return [_redact(v, (*path, i), paths) for i, v in enumerate(value)]
     return value
 
 
-def redact(values: dict[str, Any]) -> dict[str, Any]:
+def redact(values: dict[str, Any], paths: SecretPaths) -> dict[str, Any]:
     """A copy of ``values`` with every value on a secret path replaced by ``<redacted>``."""
-    result: dict[str, Any] = _redact(values, ())
+    result: dict[str, Any] = _redact(values, (), paths)
     return result
 
 
-def secret_values(values: dict[str, Any]) -> list[str]:
+def secret_values(values: dict[str, Any], paths: SecretPaths) -> list[str]:
     """Every string at or under a secret path of ``values``: what a message must not quote."""
     found: list[str] = []
 
     def walk(value: Any, path: tuple[str | int, ...], secret: bool) -> None:
-        secret = secret or bool(path and is_secret_path(path))
+        secret = secret or bool(path and paths.is_secret(path))
         if type(value) is dict:
             for k, v in value.items():
                 walk(v, (*path, k), secret)
@@ -62,3 +63,24 @@ def redact_text(text: str, secrets: Iterable[str]) -> str:
     for value in sorted({v for v in secrets if v}, key=len, reverse=True):
         text = text.replace(value, REDACTED)
     return text
+
+
+def placeholders(values: dict[str, Any], paths: SecretPaths) -> dict[str, Any]:
+    """``values`` with every secret string replaced by ``<redacted>``.
+
+    Rendering with these instead of the real secrets gives Helm's error message without any
+    text derived from a secret (a ``fail`` of ``b64enc`` of a password, an ``upper`` of it).
+    """
+
+    def walk(value: Any, path: tuple[str | int, ...], secret: bool) -> Any:
+        secret = secret or bool(path and paths.is_secret(path))
+        if type(value) is dict:
+            return {k: walk(v, (*path, k), secret) for k, v in value.items()}
+        if type(value) is list:
+            return [walk(v, (*path, i), secret) for i, v in enumerate(value)]
+        if secret and isinstance(value, str) and value:
+            return REDACTED
+        return value
+
+    result: dict[str, Any] = walk(values, (), False)
+    return result

@@ -6,11 +6,13 @@ raises an error containing one.
 
 from __future__ import annotations
 
+import base64
 import re
 import secrets
 import string
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from enum import StrEnum
 
 from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import select
@@ -74,16 +76,34 @@ def check_secret_name(name: str) -> str:
     return name
 
 
-def generate_secret(name: str) -> str:
-    """A fresh value in the shape the name calls for.
+class Generator(StrEnum):
+    """How a secret's value is made; plugins declare one per secret.
 
-    Alphanumerics only: these values land in database URLs, AMQP URLs and INI files, where
-    punctuation would need per-format escaping that the charts do not do.
+    The alphanumeric kinds are the default because these values land in database URLs, AMQP
+    URLs and INI files, where punctuation would need per-format escaping the charts do not do.
     """
-    if name.endswith("_uuid"):
-        return str(uuid.uuid4())
-    length = 64 if name == "memcache_secret_key" else 32
-    return "".join(secrets.choice(_ALPHANUMERIC) for _ in range(length))
+
+    ALNUM32 = "alnum32"  # 32 letters and digits
+    ALNUM64 = "alnum64"  # 64 letters and digits
+    HEX32 = "hex32"  # 32 random bytes as 64 hex digits
+    BASE64_32 = "base64-32"  # 32 random bytes, standard base64 (encryption keys, e.g. a KEK)
+    UUID = "uuid"  # a random (version 4) UUID
+
+    def generate(self) -> str:
+        """A fresh value of this kind, from the operating system's CSPRNG."""
+        if self is Generator.UUID:
+            return str(uuid.uuid4())
+        if self is Generator.HEX32:
+            return secrets.token_hex(32)
+        if self is Generator.BASE64_32:
+            return base64.b64encode(secrets.token_bytes(32)).decode()
+        length = 64 if self is Generator.ALNUM64 else 32
+        return "".join(secrets.choice(_ALPHANUMERIC) for _ in range(length))
+
+
+def generate_secret(name: str, generator: Generator | None = None) -> str:
+    """A fresh value for ``name``: of its declared kind, else 32 letters and digits."""
+    return (generator or Generator.ALNUM32).generate()
 
 
 def all_secrets(s: Session, box: SecretBox) -> dict[str, str]:
@@ -92,21 +112,27 @@ def all_secrets(s: Session, box: SecretBox) -> dict[str, str]:
     return {name: box.decrypt(ciphertext) for name, ciphertext in rows}
 
 
-def ensure_secrets(s: Session, box: SecretBox, names: Iterable[str]) -> dict[str, str]:
+def ensure_secrets(
+    s: Session, box: SecretBox, names: Mapping[str, Generator] | Iterable[str]
+) -> dict[str, str]:
     """Generate the named secrets that do not exist yet and return ALL secrets decrypted.
 
-    Insert-if-absent, so two processes generating the same secret at once agree on the
-    first one written rather than failing or overwriting it.
+    ``names`` maps each name to its declared generator (a plain list of names uses
+    ``generate_secret``'s default). Insert-if-absent, so two processes generating the same
+    secret at once agree on the first one written rather than failing or overwriting it.
     """
+    kinds: Mapping[str, Generator | None] = (
+        names if isinstance(names, Mapping) else dict.fromkeys(names)
+    )
     current = all_secrets(s, box)
-    missing = sorted({check_secret_name(n) for n in names} - current.keys())
+    missing = sorted({check_secret_name(n) for n in kinds} - current.keys())
     if not missing:
         return current
     now = utcnow()
     rows = [
         {
             "name": n,
-            "ciphertext": box.encrypt(generate_secret(n)),
+            "ciphertext": box.encrypt(generate_secret(n, kinds[n])),
             "created_at": now,
             "updated_at": now,
         }
@@ -132,12 +158,14 @@ def set_secret(s: Session, box: SecretBox, name: str, value: str) -> None:
     bump_generation(s)
 
 
-def rotate_secret(s: Session, box: SecretBox, name: str) -> None:
-    """Replace an existing secret with a freshly generated one."""
+def rotate_secret(
+    s: Session, box: SecretBox, name: str, generator: Generator | None = None
+) -> None:
+    """Replace an existing secret with a freshly generated one (of its declared kind)."""
     row = s.get(SecretRow, name, with_for_update=True)
     if row is None:
         raise NotFoundError(f"{name}: no such secret; see helmdeck secret list")
-    row.ciphertext = box.encrypt(generate_secret(name))
+    row.ciphertext = box.encrypt(generate_secret(name, generator))
     row.updated_at = utcnow()
     s.flush()
     bump_generation(s)

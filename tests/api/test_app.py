@@ -76,7 +76,11 @@ def test_show_shape_etag_and_redaction(api: TestClient, deployment: Deployment) 
     r = api.get(URL, params={"namespace": NS}, headers=auth(deployment.reader))
     assert r.status_code == 200
     assert set(r.json()) == {
-        "name", "namespace", "system_overrides", "user_overrides", "combined_overrides"
+        "name",
+        "namespace",
+        "system_overrides",
+        "user_overrides",
+        "combined_overrides",
     }
     assert r.headers["ETag"] == '"0"'
     secrets = generated_secrets(deployment)
@@ -92,21 +96,28 @@ def test_reveal_shows_real_values_to_admin_and_is_audited(
     assert any(v in r.text for v in generated_secrets(deployment).values())
     with open_store(deployment.url) as store, store.transaction() as s:
         entries = audit.audit_log(s)
-    assert any(e.action == "reveal" and e.target == f"keystone@{NS}" and e.actor == "api:test-admin"
-               for e in entries)
+    assert any(
+        e.action == "secret.reveal" and e.target == f"keystone@{NS}" and e.actor == "api:test-admin"
+        for e in entries
+    )
 
 
 def test_patch_reuse_then_reset_and_etag(api: TestClient, deployment: Deployment) -> None:
     h, q = auth(deployment.admin), {"namespace": NS}
-    r = api.patch(URL, params=q, headers=h,
-                  json={"flag": "reuse", "values": {"set": ["a.b=1"], "files": ["c: x\n"]}})
+    r = api.patch(
+        URL,
+        params=q,
+        headers=h,
+        json={"flag": "reuse", "values": {"set": ["a.b=1"], "files": ["c: x\n"]}},
+    )
     assert r.status_code == 200, r.text
     assert set(r.json()) == {"name", "namespace", "user_overrides"}
     assert r.headers["ETag"] == '"1"'
     r = api.patch(URL, params=q, headers=h, json={"flag": "reuse", "values": {"set": ["d=2"]}})
     assert r.json()["user_overrides"] == "a:\n  b: 1\nc: x\nd: 2\n"
-    r = api.patch(URL, params=q, headers=h,
-                  json={"flag": "reset", "values": {"set_string": ["e=3"]}})
+    r = api.patch(
+        URL, params=q, headers=h, json={"flag": "reset", "values": {"set_string": ["e=3"]}}
+    )
     assert r.json()["user_overrides"] == "e: '3'\n"
     assert api.get(URL, params=q, headers=h).headers["ETag"] == '"3"'
 
@@ -118,7 +129,8 @@ def test_if_match(api: TestClient, deployment: Deployment) -> None:
     stale = api.patch(URL, params=q, json=body, headers={**h, "If-Match": '"0"'})
     assert stale.status_code == 409 and "version 1" in stale.json()["detail"]
     assert api.delete(URL, params=q, headers={**h, "If-Match": "0"}).status_code == 409
-    assert api.patch(URL, params=q, json=body, headers={**h, "If-Match": "*"}).status_code == 200
+    changed = {"flag": "reuse", "values": {"set": ["a=2"]}}
+    assert api.patch(URL, params=q, json=changed, headers={**h, "If-Match": "*"}).status_code == 200
     bad = api.patch(URL, params=q, json=body, headers={**h, "If-Match": "abc"})
     assert bad.status_code == 400 and "If-Match" in bad.json()["detail"]
     r = api.delete(URL, params=q, headers={**h, "If-Match": 'W/"2"'})
@@ -172,22 +184,25 @@ def test_oversized_bodies_are_413_declared_or_streamed(
             yield b"a" * 4096
         yield b'"]}}'
 
-    r = api.patch(URL, params=q, content=chunks(),
-                  headers={**h, "Content-Type": "application/json"})
+    r = api.patch(
+        URL, params=q, content=chunks(), headers={**h, "Content-Type": "application/json"}
+    )
     assert r.status_code == 413
     assert api.get(URL, params=q, headers=h).headers["ETag"] == '"0"'
 
 
-def test_errors_from_the_service_keep_their_status(
-    api: TestClient, deployment: Deployment
-) -> None:
+def test_errors_from_the_service_keep_their_status(api: TestClient, deployment: Deployment) -> None:
     h = auth(deployment.admin)
     r = api.get("/v1/helm_charts/nosuch", params={"namespace": NS}, headers=h)
     assert r.status_code == 404 and "nosuch" in r.json()["detail"]
     r = api.get(URL, params={"namespace": "elsewhere"}, headers=h)
     assert r.status_code == 404 and "elsewhere" in r.json()["detail"]
-    r = api.patch(URL, params={"namespace": NS}, headers=h,
-                  json={"flag": "reuse", "values": {"set": ["a[x]=1"]}})
+    r = api.patch(
+        URL,
+        params={"namespace": NS},
+        headers=h,
+        json={"flag": "reuse", "values": {"set": ["a[x]=1"]}},
+    )
     assert r.status_code == 400 and "a[x]=1" in r.json()["detail"]
 
 
@@ -201,7 +216,10 @@ def test_history_rollback_enable_disable(api: TestClient, deployment: Deployment
     r = api.post(f"{URL}/rollback", params=q, headers=h, json={"to": 1})
     assert r.json()["user_overrides"] == "a: 1\n" and r.headers["ETag"] == '"3"'
     assert api.post(f"{URL}/rollback", params=q, headers=h, json={"to": 0}).status_code == 400
-    assert api.post(f"{URL}/disable", params=q, headers=h).json()["enabled"] is False
+    refused = api.post(f"{URL}/disable", params=q, headers=h)
+    assert refused.status_code == 400 and "--cascade" in refused.json()["detail"]
+    cascade = {**q, "cascade": "true"}
+    assert api.post(f"{URL}/disable", params=cascade, headers=h).json()["enabled"] is False
     charts = api.get("/v1/helm_charts", headers=h).json()["charts"]
     assert next(c for c in charts if c["name"] == "keystone")["enabled"] is False
     assert api.post(f"{URL}/enable", params=q, headers=h).json()["enabled"] is True

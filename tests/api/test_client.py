@@ -7,6 +7,7 @@ import pytest
 
 from helmdeck.api.client import RemoteOverrideService
 from helmdeck.errors import ConflictError, NotFoundError, UserError
+from helmdeck.overrides import UpdateRequest
 
 
 def remote(status: int, body: object = None, *, text: str | None = None) -> RemoteOverrideService:
@@ -15,14 +16,20 @@ def remote(status: int, body: object = None, *, text: str | None = None) -> Remo
             return httpx.Response(status, text=text)
         return httpx.Response(status, json=body)
 
-    return RemoteOverrideService("http://helmdeck.test", "tok",
-                                 transport=httpx.MockTransport(handler))
+    return RemoteOverrideService(
+        "http://helmdeck.test", "tok", transport=httpx.MockTransport(handler)
+    )
 
 
 @pytest.mark.parametrize(
     ("status", "kind"),
-    [(400, UserError), (403, UserError), (404, NotFoundError), (409, ConflictError),
-     (413, UserError)],
+    [
+        (400, UserError),
+        (403, UserError),
+        (404, NotFoundError),
+        (409, ConflictError),
+        (413, UserError),
+    ],
 )
 def test_status_maps_to_the_local_exception_with_the_server_line(
     status: int, kind: type[UserError]
@@ -58,18 +65,21 @@ def test_requests_carry_token_namespace_if_match_and_reveal() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         seen.append(request)
         if request.method == "PATCH":
-            return httpx.Response(200, json={"name": "keystone", "namespace": "openstack",
-                                             "user_overrides": "a: 1\n"}, headers={"ETag": '"5"'})
-        return httpx.Response(200, json={"name": "keystone", "namespace": "openstack",
-                                         "effective_values": "a: 1\n"})
+            return httpx.Response(
+                200,
+                json={"name": "keystone", "namespace": "openstack", "user_overrides": "a: 1\n"},
+                headers={"ETag": '"5"'},
+            )
+        return httpx.Response(
+            200, json={"name": "keystone", "namespace": "openstack", "effective_values": "a: 1\n"}
+        )
 
     client = RemoteOverrideService("http://h", "tok", transport=httpx.MockTransport(handler))
-    assert client.update("keystone", "openstack", flag="reset", set=["a=1"], if_match=4) == (
-        {"a": 1}, 5
-    )
+    assert client.update(
+        "keystone", "openstack", UpdateRequest.of(flag="reset", set=["a=1"]), if_match=4
+    )[:2] == ({"a": 1}, 5)
     client.effective("keystone", "openstack")
-    client.audit_reveal("keystone", "openstack")
-    client.effective("keystone", "openstack")
+    client.effective("keystone", "openstack", reveal=True)
     patch, plain, revealed = seen
     assert patch.headers["Authorization"] == "Bearer tok"
     assert patch.headers["If-Match"] == '"4"'

@@ -60,7 +60,7 @@ def test_sigkill_mid_burst_keeps_every_acknowledged_update(
                 key = f"k{worker}_{n}"
                 try:
                     r = http.patch(URL, params={"namespace": NS},
-                                   json={"values": {"set": [f"burst.{key}=1"]}})
+                                   json={"flag": "reuse", "values": {"set": [f"burst.{key}=1"]}})
                 except httpx.TransportError:
                     return
                 if r.is_success:

@@ -9,7 +9,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helmdeck.check import RULES, Inconsistency, check_consistency
+from helmdeck.check import RULES, Inconsistency
+from helmdeck.check import check_consistency as check_with
+from helmdeck.plugins.registry import load_plugins
+
+PLUGINS = load_plugins()
+
+
+def check_consistency(combined: Any, **kw: Any) -> list[Inconsistency]:
+    """The rules with the built-in plugins' catalog and secret paths."""
+    return check_with(combined, catalog=PLUGINS.catalog, paths=PLUGINS.secret_paths, **kw)
 
 SECRETS = {
     "ks": "ks-admin-S3cret",

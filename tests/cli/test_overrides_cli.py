@@ -133,7 +133,7 @@ def test_reveal_prints_secrets_and_is_audited(cli: Cli) -> None:
 
     with open_store() as store, store.transaction() as s:
         actions = [(e.action, e.target) for e in audit.audit_log(s)]
-    assert ("reveal", "keystone@openstack") in actions
+    assert ("secret.reveal", "keystone@openstack") in actions
 
 
 def test_file_is_private_and_atomic(cli: Cli, tmp_path: Path) -> None:

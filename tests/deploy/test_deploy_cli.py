@@ -13,9 +13,14 @@ from deploy_env import make_site
 from deploy_fakes import MemoryReleases
 
 from helmdeck.cli.main import main
-from helmdeck.store import open_store, sites
+from helmdeck.store import chart_state, open_store, sites
 
 APP_FILE = str(Path(__file__).resolve().parent / "app.yaml")
+def set_enabled(chart: str, namespace: str, enabled: bool) -> None:
+    with open_store() as store, store.transaction() as s:
+        chart_state.set_chart_enabled(s, chart, namespace, enabled)
+
+
 Run = Callable[..., tuple[int, str, str]]
 
 
@@ -125,7 +130,9 @@ def test_rollout_refuses_a_disabled_dependency_but_overrides_still_work(
     """Without the refusal api and tool would install with no db and hang in their hooks."""
     ops = MemoryReleases()
     monkeypatch.setattr("helmdeck.cli.deploy_cmd.connect", lambda dry_run: ops)
-    assert run("chart", "disable", "--app", APP_FILE, "db", "openstack")[0] == 0
+    rc, _, err = run("chart", "disable", "--app", APP_FILE, "db", "openstack")
+    assert rc == 2 and "enabled charts depend on it: api, tool" in err
+    set_enabled("db", "openstack", False)  # as a site.yaml `disabled: [db]` leaves it
     for argv in (("plan",), ("plan", "-o", "json"), ("apply",), ("apply", "--dry-run")):
         rc, out, err = run(*argv, "--app", APP_FILE)
         assert rc == 2, argv
@@ -136,8 +143,8 @@ def test_rollout_refuses_a_disabled_dependency_but_overrides_still_work(
     rc, _, _ = run("helm-override-update", "--app", APP_FILE, "api", "openstack", "--set", "x=1")
     assert rc == 0
     assert run("helm-override-list", "--app", APP_FILE)[0] == 0
-    run("chart", "disable", "--app", APP_FILE, "api", "openstack")
-    run("chart", "disable", "--app", APP_FILE, "tool", "tools")
+    set_enabled("api", "openstack", False)
+    set_enabled("tool", "tools", False)
     rc, _, err = run("plan", "--app", APP_FILE)
     assert rc == 2 and "api is disabled but enabled web depends on it" in err
     run("chart", "disable", "--app", APP_FILE, "web", "openstack")

@@ -25,6 +25,7 @@ from helmdeck.deploy.objects import parse_objects
 from helmdeck.deploy.plan import make_plan
 from helmdeck.errors import UserError
 from helmdeck.kube.nodes import apply_nodes
+from helmdeck.plugins.secrets import SecretPaths
 from helmdeck.site.nodes import desired_nodes
 
 
@@ -51,19 +52,27 @@ def _node(name: str, labels: dict[str, str], taints: list[K8sTaint] | None = Non
 
 def test_nodes_apply_patches_only_what_differs_and_keeps_foreign_taints() -> None:
     wanted = desired_nodes(make_site())
-    client = FakeNodeClient({
-        "ctl-0": _node("ctl-0", dict(wanted[0].labels)),
-        "cmp-0": _node("cmp-0", {"kubernetes.io/hostname": "cmp-0", "hardware": "cpu"}, [
-            K8sTaint(key="node.kubernetes.io/unschedulable", effect="NoSchedule"),
-            K8sTaint(key="species", value="old", effect="NoSchedule"),
-        ]),
-        "net-0": _node("net-0", {}),
-    })
+    client = FakeNodeClient(
+        {
+            "ctl-0": _node("ctl-0", dict(wanted[0].labels)),
+            "cmp-0": _node(
+                "cmp-0",
+                {"kubernetes.io/hostname": "cmp-0", "hardware": "cpu"},
+                [
+                    K8sTaint(key="node.kubernetes.io/unschedulable", effect="NoSchedule"),
+                    K8sTaint(key="species", value="old", effect="NoSchedule"),
+                ],
+            ),
+            "net-0": _node("net-0", {}),
+        }
+    )
     lines = apply_nodes(wanted, client)
     assert [name for name, _ in client.patches] == ["cmp-0", "net-0"]
     cmp_patch = client.patches[0][1]
     assert cmp_patch["metadata"]["labels"] == {
-        "hardware": "gpu", "openstack-compute-node": "enabled", "openvswitch": "enabled",
+        "hardware": "gpu",
+        "openstack-compute-node": "enabled",
+        "openvswitch": "enabled",
         "topology.kubernetes.io/zone": "az2",
     }
     assert cmp_patch["spec"]["taints"] == [
@@ -82,9 +91,16 @@ def test_nodes_apply_refuses_a_host_missing_from_the_cluster_before_changing_any
 
 
 def _desired(chart: str, values: dict[str, Any], deps: tuple[str, ...] = ()) -> DesiredRelease:
-    return DesiredRelease(chart=chart, release=chart, namespace="openstack",
-                          chart_dir=Path("/charts") / chart, chart_version="1.0.0",
-                          values=values, values_hash=f"h-{chart}", depends_on=deps)
+    return DesiredRelease(
+        chart=chart,
+        release=chart,
+        namespace="openstack",
+        chart_dir=Path("/charts") / chart,
+        chart_version="1.0.0",
+        values=values,
+        values_hash=f"h-{chart}",
+        depends_on=deps,
+    )
 
 
 SECRET = {"endpoints": {"identity": {"auth": {"admin": {"password": "s3cr3t"}}}}}
@@ -93,10 +109,16 @@ SECRET = {"endpoints": {"identity": {"auth": {"admin": {"password": "s3cr3t"}}}}
 @pytest.mark.parametrize("fmt", ["fluxcd", "argocd", "helmfile", "armada"])
 def test_export_redacts_unless_revealed(fmt: str) -> None:
     desired = [_desired("keystone", SECRET)]
-    hidden = "".join(export_files(desired, fmt, levels=[["keystone"]], app_name="osh",
-                                  reveal=False).values())
-    shown = "".join(export_files(desired, fmt, levels=[["keystone"]], app_name="osh",
-                                 reveal=True).values())
+    hidden = "".join(
+        export_files(
+            desired, fmt, levels=[["keystone"]], app_name="osh", paths=SecretPaths(), reveal=False
+        ).values()
+    )
+    shown = "".join(
+        export_files(
+            desired, fmt, levels=[["keystone"]], app_name="osh", paths=SecretPaths(), reveal=True
+        ).values()
+    )
     assert "s3cr3t" not in hidden and "<redacted>" in hidden
     assert "s3cr3t" in shown
 
@@ -104,7 +126,7 @@ def test_export_redacts_unless_revealed(fmt: str) -> None:
 def test_objects_are_keyed_by_kind_and_name_with_hooks_marked() -> None:
     manifests = {
         "c/templates/a.yaml": "kind: Job\nmetadata:\n  name: j\n  annotations:\n"
-                              "    helm.sh/hook: post-install\n---\n# empty\n",
+        "    helm.sh/hook: post-install\n---\n# empty\n",
         "c/templates/b.yaml": "kind: Role\nmetadata: {name: r, namespace: other}\n",
         "c/templates/NOTES.txt": "kind: not yaml: [",
     }

@@ -13,12 +13,13 @@ from deploy_fakes import MemoryReleases
 
 from helmdeck.application import AppChart, Application, When
 from helmdeck.deploy.apply import execute, remove
-from helmdeck.deploy.deployer import StoreRecorder, current_plan, render_release
+from helmdeck.deploy.deployer import StoreRecorder, current_plan, release_renderer
 from helmdeck.deploy.desired import DesiredRelease, desired_releases
 from helmdeck.deploy.ops import Deployed
 from helmdeck.errors import UserError
-from helmdeck.overrides import OverrideService
-from helmdeck.store import Store, sites
+from helmdeck.overrides import OverrideService, UpdateRequest
+from helmdeck.plugins.secrets import SecretPaths
+from helmdeck.store import Store, chart_state, sites
 from helmdeck.store.release_state import release_states
 from helmdeck.store.secrets import SecretBox
 
@@ -31,7 +32,7 @@ class CountingRender:
 
     def __call__(self, d: DesiredRelease) -> Mapping[str, str]:
         self.charts.append(d.chart)
-        return render_release(d)
+        return release_renderer(SecretPaths())(d)
 
 
 def apply_all(service: OverrideService, ops: MemoryReleases, **kw: object) -> list:
@@ -42,8 +43,10 @@ def apply_all(service: OverrideService, ops: MemoryReleases, **kw: object) -> li
 def test_first_plan_installs_everything_level_by_level(service: OverrideService) -> None:
     plan = current_plan(service)
     assert [(i.chart, i.level, i.action) for i in plan.items] == [
-        ("cache", 0, "install"), ("db", 0, "install"),
-        ("api", 1, "install"), ("tool", 1, "install"),
+        ("cache", 0, "install"),
+        ("db", 0, "install"),
+        ("api", 1, "install"),
+        ("tool", 1, "install"),
         ("web", 2, "install"),
     ]
     tool = plan.items[3]
@@ -67,8 +70,10 @@ def test_apply_runs_dependencies_first_and_records_every_release(
     with service.store.transaction() as s:
         states = release_states(s)
     assert {k: v.status for k, v in states.items()} == {
-        ("db", "openstack"): "deployed", ("cache", "openstack"): "deployed",
-        ("api", "openstack"): "deployed", ("web", "openstack"): "deployed",
+        ("db", "openstack"): "deployed",
+        ("cache", "openstack"): "deployed",
+        ("api", "openstack"): "deployed",
+        ("web", "openstack"): "deployed",
         ("tool-rel", "tools"): "deployed",
     }
     assert "Job/api-db-sync" in states[("api", "openstack")].manifest_digests
@@ -105,8 +110,13 @@ def test_rerun_resumes_after_a_failure(service: OverrideService) -> None:
     apply_all(service, MemoryReleases(fail={"api"}))
     plan = current_plan(service)
     actions = {i.chart: i.action for i in plan.items}
-    assert actions == {"db": "noop", "cache": "noop", "tool": "noop",
-                       "api": "install", "web": "install"}
+    assert actions == {
+        "db": "noop",
+        "cache": "noop",
+        "tool": "noop",
+        "api": "install",
+        "web": "install",
+    }
     assert plan.items[2].reason.startswith("last install failed: api: hook job failed")
     ops = MemoryReleases()
     outcomes = execute(plan, ops, recorder=StoreRecorder(service.store))
@@ -119,7 +129,7 @@ def test_one_user_override_change_plans_exactly_one_release_and_renders_only_it(
     service: OverrideService,
 ) -> None:
     apply_all(service, MemoryReleases())
-    service.update("web", "openstack", flag="reuse", set=["title=changed"])
+    service.update("web", "openstack", UpdateRequest.of(flag="reuse", set=["title=changed"]))
     render = CountingRender()
     ops = MemoryReleases()
     plan = current_plan(service, ops=ops, render=render)
@@ -135,10 +145,10 @@ def test_one_user_override_change_plans_exactly_one_release_and_renders_only_it(
 
 
 def test_values_diff_starts_from_the_values_really_applied(service: OverrideService) -> None:
-    service.update("web", "openstack", flag="reuse", set=["title=first"])
+    service.update("web", "openstack", UpdateRequest.of(flag="reuse", set=["title=first"]))
     apply_all(service, MemoryReleases())
-    service.update("web", "openstack", flag="reuse", set=["title=second"])
-    service.update("web", "openstack", flag="reuse", set=["title=third"])
+    service.update("web", "openstack", UpdateRequest.of(flag="reuse", set=["title=second"]))
+    service.update("web", "openstack", UpdateRequest.of(flag="reuse", set=["title=third"]))
     (item,) = current_plan(service).changes()
     assert "-title: first" in item.diff and "+title: third" in item.diff
     assert "second" not in item.diff
@@ -148,17 +158,22 @@ def test_plan_diff_is_redacted() -> None:
     from helmdeck.deploy.plan import _values_diff
 
     d = DesiredRelease(
-        chart="db", release="db", namespace="openstack", chart_dir=Path("."), chart_version="1",
+        chart="db",
+        release="db",
+        namespace="openstack",
+        chart_dir=Path("."),
+        chart_version="1",
         values={"endpoints": {"oslo_db": {"auth": {"admin": {"password": "s3cr3t"}}}}},
-        values_hash="x", depends_on=(),
+        values_hash="x",
+        depends_on=(),
     )
-    text = _values_diff(d, None, None)
+    text = _values_diff(d, None, None, SecretPaths())
     assert "s3cr3t" not in text and "<redacted>" in text
 
 
 def test_changed_non_hook_job_is_recreated_before_the_upgrade(service: OverrideService) -> None:
     apply_all(service, MemoryReleases())
-    service.update("api", "openstack", flag="reuse", set=["image=api:2"])
+    service.update("api", "openstack", UpdateRequest.of(flag="reuse", set=["image=api:2"]))
     (item,) = current_plan(service).changes()
     assert item.chart == "api"
     assert item.recreate == (("Job", "api-db-sync"),)  # the hook Job is Helm's to re-create
@@ -198,8 +213,15 @@ def test_remove_refuses_while_an_enabled_chart_depends_on_it() -> None:
     ops = MemoryReleases()
     releases = {c.name: (c.release, c.namespace or "openstack") for c in APP.charts}
     with pytest.raises(UserError, match="enabled charts depend on it: api, tool, web"):
-        remove(APP, "db", enabled=set(APP.names()), releases=releases, cascade=False, ops=ops,
-               on_removed=lambda c: None)
+        remove(
+            APP,
+            "db",
+            enabled=set(APP.names()),
+            releases=releases,
+            cascade=False,
+            ops=ops,
+            on_removed=lambda c: None,
+        )
     assert ops.calls == []
 
 
@@ -207,8 +229,15 @@ def test_remove_cascade_removes_dependents_first_in_reverse_order() -> None:
     ops = MemoryReleases()
     releases = {c.name: (c.release, c.namespace or "openstack") for c in APP.charts}
     removed: list[str] = []
-    order = remove(APP, "api", enabled=set(APP.names()), releases=releases, cascade=True,
-                   ops=ops, on_removed=removed.append)
+    order = remove(
+        APP,
+        "api",
+        enabled=set(APP.names()),
+        releases=releases,
+        cascade=True,
+        ops=ops,
+        on_removed=removed.append,
+    )
     assert order == removed == ["web", "api"]
     assert ops.calls == [("uninstall", "web"), ("uninstall", "api")]
 
@@ -217,8 +246,15 @@ def test_remove_without_dependents_uninstalls_alone() -> None:
     ops = MemoryReleases()
     releases = {c.name: (c.release, c.namespace or "openstack") for c in APP.charts}
     enabled = set(APP.names()) - {"api", "web", "tool"}
-    assert remove(APP, "db", enabled=enabled, releases=releases, cascade=False, ops=ops,
-                  on_removed=lambda c: None) == ["db"]
+    assert remove(
+        APP,
+        "db",
+        enabled=enabled,
+        releases=releases,
+        cascade=False,
+        ops=ops,
+        on_removed=lambda c: None,
+    ) == ["db"]
     assert ops.calls == [("uninstall", "db")]
 
 
@@ -227,12 +263,29 @@ def test_helm_error_text_is_redacted_where_recorded_and_shown() -> None:
     from helmdeck.deploy.plan import Plan, PlanItem
     from helmdeck.store.release_state import ReleaseState
 
-    values = {"endpoints": {"oslo_db": {"auth": {"admin": {"password": "s3cr3t-value"}}}},
-              "conf": {"url": "mysql://root:s3cr3t-value@db"}}
-    d = DesiredRelease(chart="db", release="db", namespace="openstack", chart_dir=Path("."),
-                       chart_version="1", values=values, values_hash="x", depends_on=())
-    item = PlanItem(chart="db", release="db", namespace="openstack", level=0,
-                    action="install", reason="", desired=d)
+    values = {
+        "endpoints": {"oslo_db": {"auth": {"admin": {"password": "s3cr3t-value"}}}},
+        "conf": {"url": "mysql://root:s3cr3t-value@db"},
+    }
+    d = DesiredRelease(
+        chart="db",
+        release="db",
+        namespace="openstack",
+        chart_dir=Path("."),
+        chart_version="1",
+        values=values,
+        values_hash="x",
+        depends_on=(),
+    )
+    item = PlanItem(
+        chart="db",
+        release="db",
+        namespace="openstack",
+        level=0,
+        action="install",
+        reason="",
+        desired=d,
+    )
 
     class Quoting(MemoryReleases):
         def deploy(self, release: DesiredRelease, *, wait: bool, timeout: int) -> Deployed:
@@ -250,8 +303,9 @@ def test_helm_error_text_is_redacted_where_recorded_and_shown() -> None:
 
     shown: list[str] = []
     recorder = Recorder()
-    [outcome] = execute(Plan((item,), ""), Quoting(), recorder=recorder,
-                        on_done=lambda o: shown.append(o.detail))
+    [outcome] = execute(
+        Plan((item,), ""), Quoting(), recorder=recorder, on_done=lambda o: shown.append(o.detail)
+    )
     assert outcome.status == "failed" and "<redacted>" in outcome.detail
     assert "manifest invalid" in outcome.detail
     for text in (outcome.detail, recorder.states[0].error or "", *shown):
@@ -264,8 +318,13 @@ COND_APP = Application(
     charts=(
         AppChart("db", "db"),
         AppChart("cache", "cache"),
-        AppChart("tool", "tool-rel", namespace="tools", depends_on=("db",),
-                 when=When((("network", ("ovn",)),))),
+        AppChart(
+            "tool",
+            "tool-rel",
+            namespace="tools",
+            depends_on=("db",),
+            when=When((("network", ("ovn",)),)),
+        ),
         AppChart("api", "api", depends_on=("db", "cache", "tool")),
         AppChart("web", "web", depends_on=("api",), when=When((("enabled", ("api",)),))),
     ),
@@ -291,8 +350,10 @@ def test_charts_outside_their_when_are_neither_deployed_nor_missing(store: Store
     service.set_enabled("api", "openstack", False)  # web follows: its only consumer is gone
     assert [d.chart for d in desired_releases(service)] == ["cache", "db"]
     plan = current_plan(service)
-    assert [(i.chart, i.action) for i in plan.changes()] == [("api", "uninstall"),
-                                                             ("web", "uninstall")]
+    assert [(i.chart, i.action) for i in plan.changes()] == [
+        ("api", "uninstall"),
+        ("web", "uninstall"),
+    ]
 
 
 def test_on_an_ovn_site_the_conditional_chart_is_deployed_and_required(store: Store) -> None:
@@ -300,7 +361,11 @@ def test_on_an_ovn_site_the_conditional_chart_is_deployed_and_required(store: St
     desired = {d.chart: d for d in desired_releases(service)}
     assert set(desired) == {"db", "cache", "tool", "api", "web"}
     assert desired["api"].depends_on == ("db", "cache", "tool")
-    service.set_enabled("tool", "tools", False)
-    with pytest.raises(UserError, match=r"charts: tool is disabled but enabled api depends on it: "
-                       r"enable it \(helmdeck chart enable tool tools\) or disable them too$"):
+    with store.transaction() as s:  # as a site.yaml `disabled: [tool]` would leave it
+        chart_state.set_chart_enabled(s, "tool", "tools", False)
+    with pytest.raises(
+        UserError,
+        match=r"charts: tool is disabled but enabled api depends on it: "
+        r"enable it \(helmdeck chart enable tool tools\) or disable them too$",
+    ):
         current_plan(service)

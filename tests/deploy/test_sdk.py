@@ -10,7 +10,7 @@ from deploy_env import make_site
 
 from helmdeck.chart import locate
 from helmdeck.deploy.apply import execute
-from helmdeck.deploy.deployer import StoreRecorder, current_plan
+from helmdeck.deploy.deployer import StoreRecorder, current_plan, release_renderer
 from helmdeck.deploy.desired import desired_releases
 from helmdeck.deploy.ops import HelmOps
 from helmdeck.deploy.render import render_all
@@ -54,8 +54,9 @@ def test_dry_run_reports_a_broken_chart_as_a_failed_release(
 
 def test_parallel_render_equals_sequential_render(service: OverrideService) -> None:
     desired = desired_releases(service)
-    parallel = render_all(desired, workers=4)
-    sequential = render_all(desired, workers=1)
+    render = release_renderer(service.secret_paths)
+    parallel = render_all(desired, render=render, workers=4)
+    sequential = render_all(desired, render=render, workers=1)
     assert [r.files() for r in parallel] == [r.files() for r in sequential]
     assert [r.chart for r in parallel] == [d.chart for d in desired]
     api = next(r for r in parallel if r.chart == "api")

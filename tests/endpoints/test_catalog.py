@@ -9,9 +9,13 @@ from typing import Any
 import pytest
 from support import REFERENCE_CHARTS as REFERENCE
 
-from helmdeck.endpoints.catalog import SERVICES, CatalogEntry, catalog, chart_catalog
+from helmdeck.endpoints.catalog import INTERFACES, CatalogEntry, catalog, chart_catalog
 from helmdeck.errors import UserError
+from helmdeck.plugins.registry import load_plugins
 from helmdeck.values.yamlio import load_values_file
+
+# chart -> the service types it registers, as the plugins declare them
+REGISTERED = load_plugins().catalog.registered()
 
 
 def _defaults(chart: str) -> dict[str, Any]:
@@ -24,8 +28,8 @@ def _defaults(chart: str) -> dict[str, Any]:
 def test_openstack_helm_defaults_give_in_cluster_urls() -> None:
     """Without helmdeck's overrides the public URLs point at Services that do not exist
     (osh-conventions §1.8): exactly what the catalog must show."""
-    charts = {c: ("openstack", _defaults(c)) for c in SERVICES}
-    urls = {(e.service_type, e.interface): e.url for e in catalog(charts)}
+    charts = {c: ("openstack", _defaults(c)) for c in REGISTERED}
+    urls = {(e.service_type, e.interface): e.url for e in catalog(charts, INTERFACES, REGISTERED)}
     assert urls[("identity", "internal")] == (
         "http://keystone-api.openstack.svc.cluster.local:5000/v3"
     )
@@ -38,11 +42,11 @@ def test_openstack_helm_defaults_give_in_cluster_urls() -> None:
     assert len(urls) == 3 * 8
 
 
-def test_entries_carry_name_type_region_in_catalog_order() -> None:
+def test_entries_carry_name_type_region_in_the_order_given() -> None:
     values = _defaults("heat")
     values["endpoints"]["identity"]["auth"]["admin"]["region_name"] = "RegionTwo"
-    entries = catalog({"heat": ("ns1", values), "keystone": ("ns1", _defaults("keystone"))},
-                      ("public",))
+    entries = catalog({"keystone": ("ns1", _defaults("keystone")), "heat": ("ns1", values)},
+                      ("public",), REGISTERED)
     assert [(e.chart, e.service_type, e.service_name, e.region) for e in entries] == [
         ("keystone", "identity", "keystone", "RegionOne"),
         ("heat", "orchestration", "heat", "RegionTwo"),
@@ -54,18 +58,18 @@ def test_entries_carry_name_type_region_in_catalog_order() -> None:
 def test_a_chart_whose_registering_job_is_off_registers_nothing() -> None:
     glance = _defaults("glance")
     glance["manifests"]["job_ks_endpoints"] = False
-    assert chart_catalog("glance", glance, "openstack") == []
+    assert chart_catalog("glance", glance, "openstack", REGISTERED["glance"]) == []
     keystone = _defaults("keystone")
     keystone["manifests"]["job_db_sync"] = False
-    assert chart_catalog("keystone", keystone, "openstack") == []
-    assert chart_catalog("mariadb", _defaults("mariadb"), "openstack") == []
+    assert chart_catalog("keystone", keystone, "openstack", REGISTERED["keystone"]) == []
+    assert chart_catalog("mariadb", _defaults("mariadb"), "openstack", ()) == []
 
 
 def test_unrenderable_values_name_chart_and_key() -> None:
     nova = _defaults("nova")
     del nova["endpoints"]["compute"]["scheme"]
     with pytest.raises(UserError, match=r"^nova openstack: endpoints\.compute\.scheme: "):
-        chart_catalog("nova", nova, "openstack")
+        chart_catalog("nova", nova, "openstack", REGISTERED["nova"])
 
 
 SITE = Path(__file__).resolve().parents[2] / "examples" / "site.yaml"

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from helmdeck.helm import render
-from helmdeck.plugins.base import ChartRef, SiteSnapshot
+from helmdeck.plugin import ChartRef, SiteSnapshot
 from helmdeck.plugins.generate import required_secrets, system_overrides
 from helmdeck.plugins.registry import load_plugins
 from helmdeck.site.load import load_site_file
@@ -55,7 +55,8 @@ def snapshot() -> SiteSnapshot:
             f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
         )
     refs = {c: ChartRef(c, c, "openstack") for c in enabled}
-    return SiteSnapshot(site=site, secrets=secrets, enabled=enabled, releases=refs)
+    return SiteSnapshot(site=site, secrets=secrets, enabled=enabled, releases=refs,
+                        catalog=plugins.catalog)
 
 
 @pytest.mark.parametrize("chart", sorted(p.parent.name for p in CHARTS_DIR.glob("*/values.yaml")))

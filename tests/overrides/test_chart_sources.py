@@ -89,5 +89,6 @@ def test_a_pulled_chart_is_reused_without_the_repository(
 
     monkeypatch.setattr("helmdeck.chart.source.pull_chart", no_network)
     # a new service (as in a new process) finds the pulled copy
-    again = OverrideService(repo_service.store, app=APP, box=repo_service.box, actor="tester")
+    box = repo_service.contexts.box
+    again = OverrideService(repo_service.store, app=APP, box=box, actor="tester")
     assert again.get("keystone", "openstack") == first

@@ -10,12 +10,30 @@ from hypothesis import strategies as st
 
 from helmdeck.overrides.diff import values_diff
 from helmdeck.overrides.redact import REDACTED, redact
-from helmdeck.plugins.secretpaths import is_secret_path
+from helmdeck.plugins.registry import load_plugins
+
+PATHS = load_plugins().secret_paths
+is_secret_path = PATHS.is_secret
 
 KEYS = st.sampled_from(
-    ["endpoints", "identity", "auth", "admin", "password", "conf", "keystone", "database",
-     "connection", "memcache_secret_key", "erlang_cookie", "db_password", "pod", "replicas",
-     "name", "x.y"]
+    [
+        "endpoints",
+        "identity",
+        "auth",
+        "admin",
+        "password",
+        "conf",
+        "keystone",
+        "database",
+        "connection",
+        "memcache_secret_key",
+        "erlang_cookie",
+        "db_password",
+        "pod",
+        "replicas",
+        "name",
+        "x.y",
+    ]
 )
 SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=8))
 VALUES = st.recursive(
@@ -46,7 +64,7 @@ def _get(tree: Any, path: tuple[Any, ...]) -> Any:
 @given(TREES)
 def test_redact_hides_exactly_the_secret_paths(tree: dict[str, Any]) -> None:
     original = copy.deepcopy(tree)
-    out = redact(tree)
+    out = redact(tree, PATHS)
     assert tree == original  # the input is not changed
     for path, value in _walk(tree):
         secret_at = next((n for n in range(1, len(path) + 1) if is_secret_path(path[:n])), None)
@@ -59,15 +77,22 @@ def test_redact_hides_exactly_the_secret_paths(tree: dict[str, Any]) -> None:
 
 def test_redact_examples() -> None:
     tree = {
-        "endpoints": {"identity": {"auth": {"admin": {"password": "s3cr3t", "username": "admin"}}},
-                      "oslo_cache": {"auth": {"memcache_secret_key": "k" * 64}}},
-        "conf": {"nova": {"database": {"connection": "mysql://u:pw@db/nova"}},
-                 "ceph": {"keyring": ["a", "b"]}, "empty_password": None},
+        "endpoints": {
+            "identity": {"auth": {"admin": {"password": "s3cr3t", "username": "admin"}}},
+            "oslo_cache": {"auth": {"memcache_secret_key": "k" * 64}},
+        },
+        "conf": {
+            "nova": {"database": {"connection": "mysql://u:pw@db/nova"}},
+            "ceph": {"keyring": ["a", "b"]},
+            "empty_password": None,
+        },
         "pod": {"replicas": {"api": 3}},
     }
-    out = redact(tree)
+    out = redact(tree, PATHS)
     assert out["endpoints"]["identity"]["auth"]["admin"] == {
-        "password": REDACTED, "username": "admin"}
+        "password": REDACTED,
+        "username": "admin",
+    }
     assert out["endpoints"]["oslo_cache"]["auth"]["memcache_secret_key"] == REDACTED
     assert out["conf"]["nova"]["database"]["connection"] == REDACTED
     assert out["conf"]["ceph"]["keyring"] == REDACTED
@@ -81,11 +106,13 @@ def test_redact_examples() -> None:
 def test_diff_never_shows_a_secret(old: dict[str, Any], new: dict[str, Any], secret: str) -> None:
     # Letters only and longer than any generated text: it cannot appear by chance.
     path = {"endpoints": {"identity": {"auth": {"admin": {"password": secret}}}}}
-    diff = values_diff({**old, **path}, {**new, "conf": {"x": {"db_password": secret + "2"}}})
+    diff = values_diff(
+        {**old, **path}, {**new, "conf": {"x": {"db_password": secret + "2"}}}, PATHS
+    )
     assert secret not in diff
 
 
 def test_diff_shows_changes() -> None:
-    diff = values_diff({"a": 1, "b": {"c": 2}}, {"a": 1, "b": {"c": 3}})
+    diff = values_diff({"a": 1, "b": {"c": 2}}, {"a": 1, "b": {"c": 3}}, PATHS)
     assert "-  c: 2" in diff and "+  c: 3" in diff
-    assert values_diff({"a": 1}, {"a": 1}) == ""
+    assert values_diff({"a": 1}, {"a": 1}, PATHS) == ""

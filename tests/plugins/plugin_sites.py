@@ -11,7 +11,7 @@ from typing import Any
 
 from support import OSH_CHARTS
 
-from helmdeck.plugins.base import ChartRef, SiteSnapshot, SystemOverrides
+from helmdeck.plugin import ChartRef, SiteSnapshot, SystemOverrides
 from helmdeck.plugins.generate import required_secrets, system_overrides
 from helmdeck.plugins.registry import load_plugins
 from helmdeck.site.model import Site
@@ -87,7 +87,8 @@ def snapshot(site: Site, namespace: str = "openstack") -> SiteSnapshot:
     enabled = frozenset(c for c in CHARTS if c not in site.spec.charts.disabled)
     secrets = fake_secrets(required_secrets(plugins, enabled))
     refs = {c: ChartRef(c, c, namespace) for c in enabled}
-    return SiteSnapshot(site=site, secrets=secrets, enabled=enabled, releases=refs)
+    return SiteSnapshot(site=site, secrets=secrets, enabled=enabled, releases=refs,
+                        catalog=plugins.catalog)
 
 
 def chart_values_from(chart_dir: Path, site: Site) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -12,7 +12,7 @@ from plugin_sites import REGISTRY, build_site, fake_secrets, leaves
 from support import OSH_CHECKOUT
 from test_keycheck import _declared, _free
 
-from helmdeck.plugins.base import ChartRef, SiteSnapshot
+from helmdeck.plugin import ChartRef, SiteSnapshot
 from helmdeck.plugins.generate import required_secrets, system_overrides
 from helmdeck.plugins.registry import load_plugins
 from helmdeck.site.model import Site
@@ -32,6 +32,7 @@ def ovn_overrides(site: Site, chart_dir: Path = EXAMPLE) -> dict[str, Any]:
         secrets=fake_secrets(required_secrets(plugins, enabled)),
         enabled=enabled,
         releases={c: ChartRef(c, c, "openstack") for c in enabled},
+        catalog=plugins.catalog,
     )
     values = coalesce(chart_defaults(chart_dir), {})
     return system_overrides(plugins["ovn"], snap, snap.releases["ovn"], values).values

@@ -11,10 +11,12 @@ from hypothesis import strategies as st
 from plugin_sites import CHARTS, build_site, snapshot
 
 from helmdeck.errors import UserError
+from helmdeck.plugin import Out, mirror_image
 from helmdeck.plugins import registry
-from helmdeck.plugins.builders import Out, mirror_image
 from helmdeck.plugins.generate import system_overrides
-from helmdeck.plugins.secretpaths import is_secret_path
+from helmdeck.plugins.registry import load_plugins
+
+is_secret_path = load_plugins().secret_paths.is_secret
 
 
 @pytest.mark.parametrize(
@@ -126,8 +128,11 @@ class ThirdPartyNova:
     def secrets(self) -> tuple[str, ...]:
         return ()
 
+    def provides(self) -> tuple[str, ...]:
+        return ()
+
     def overrides(self, snapshot: Any, ref: Any, chart_values: Any) -> Any:
-        from helmdeck.plugins.base import SystemOverrides
+        from helmdeck.plugin import SystemOverrides
 
         return SystemOverrides({"z": 1, "a": {"y": 2, "b": 1}}, {"z": "x", "a.y": "x", "a.b": "x"})
 

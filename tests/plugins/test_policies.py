@@ -20,11 +20,12 @@ from plugin_sites import (
 )
 
 from helmdeck.errors import UserError
-from helmdeck.plugins.base import ChartRef, SiteSnapshot
+from helmdeck.plugin import ChartRef, SiteSnapshot
 from helmdeck.plugins.generate import required_secrets, system_overrides
 from helmdeck.plugins.registry import load_plugins
-from helmdeck.plugins.secretpaths import is_secret_path
 from helmdeck.site.model import Site
+
+is_secret_path = load_plugins().secret_paths.is_secret
 
 pytestmark = pytest.mark.skipif(
     not reference_dir().is_dir(), reason=f"reference charts absent at {reference_dir()}"
@@ -98,7 +99,7 @@ def test_rabbit_statefulset_follows_the_release_name() -> None:
     site = build_site()
     snap = snapshot(site)
     releases = dict(snap.releases, rabbitmq=ChartRef("rabbitmq", "mq", "infra"))
-    snap = SiteSnapshot(site, snap.secrets, snap.enabled, releases)
+    snap = SiteSnapshot(site, snap.secrets, snap.enabled, releases, snap.catalog)
     nova = generate(site, snap)["nova"]
     assert nova["endpoints"]["oslo_messaging"]["statefulset"]["name"] == "mq-rabbitmq"
     assert nova["endpoints"]["oslo_messaging"]["namespace"] == "infra"
@@ -385,7 +386,7 @@ def test_required_secrets_and_missing_secret() -> None:
     assert "horizon_secret_key" not in required_secrets(plugins, ["nova", "unknown-chart"])
     site = build_site()
     snap = snapshot(site)
-    broken = SiteSnapshot(site, {}, snap.enabled, snap.releases)
+    broken = SiteSnapshot(site, {}, snap.enabled, snap.releases, snap.catalog)
     with pytest.raises(UserError, match="chart nova: secrets not generated yet: ceph_secret_uuid"):
         system_overrides(plugins["nova"], broken, snap.releases["nova"], chart_values("nova"))
 

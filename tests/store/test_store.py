@@ -27,6 +27,7 @@ from helmdeck.store import (
 from helmdeck.store.migrations import SCHEMA_HEAD
 from helmdeck.store.models import SecretRow
 from helmdeck.store.secrets import (
+    Generator,
     SecretBox,
     all_secrets,
     ensure_secrets,
@@ -140,8 +141,9 @@ def test_snapshot_query_count_is_constant(
 
 def test_generated_secret_shapes_and_stability(store: Store, box: SecretBox) -> None:
     names = ["ceph_secret_uuid", "memcache_secret_key", "keystone_admin_password"]
+    kinds = dict(zip(names, (Generator.UUID, Generator.ALNUM64, None), strict=True))
     with store.transaction() as s:
-        first = ensure_secrets(s, box, names)
+        first = ensure_secrets(s, box, kinds)
     assert len(first["ceph_secret_uuid"]) == 36 and first["ceph_secret_uuid"].count("-") == 4
     assert len(first["memcache_secret_key"]) == 64 and first["memcache_secret_key"].isalnum()
     assert len(first["keystone_admin_password"]) == 32

@@ -3,9 +3,22 @@
 from collections.abc import Mapping
 from typing import Any
 
-from helmdeck.plugins import builders as b
-from helmdeck.plugins.base import ChartRef, SiteSnapshot
-from helmdeck.plugins.chartplugin import OPENSTACK_SHARED, ChartPlugin, ChartSpec, control
+from helmdeck.plugin import (
+    CEPH_UUID,
+    OPENSTACK_SHARED,
+    ChartPlugin,
+    ChartSpec,
+    Generator,
+    Out,
+    Provides,
+    Secret,
+    SiteSnapshot,
+    ceph_identity,
+    control,
+    get,
+    monitors,
+    storage_fact,
+)
 
 RBD_DRIVER = "cinder.volume.drivers.rbd.RBDDriver"
 CEPH_BACKUP = "cinder.backup.drivers.ceph.CephBackupDriver"
@@ -18,12 +31,11 @@ NON_CEPH_OFF = (
 )
 
 
-def _extra(
-    out: b.Out, facts: b.SiteFacts, snap: SiteSnapshot, ref: ChartRef, values: Mapping[str, Any]
-) -> None:
-    storage = snap.site.spec.storage
-    fact = b.storage_fact(snap.site)
-    backends = b.get(values, ("conf", "backends")) or {}
+def _extra(out: Out, *, snapshot: SiteSnapshot, values: Mapping[str, Any], **_: object) -> None:
+    site = snapshot.site
+    storage = site.spec.storage
+    fact = storage_fact(site)
+    backends = get(values, ("conf", "backends")) or {}
     rbd = sorted(
         n
         for n, c in backends.items()
@@ -37,10 +49,10 @@ def _extra(
         for key in NON_CEPH_OFF:
             out.set(("manifests", key), False, f"{fact} (no volume backend)")
         return
-    user, user_fact, uuid, uuid_fact = b.ceph_identity(snap)
+    user, user_fact, uuid, uuid_fact = ceph_identity(snapshot)
     pool = storage.ceph.pools.volumes
     pool_fact = f"spec.storage.ceph.pools.volumes: {pool}"
-    pools = b.get(values, ("conf", "ceph", "pools")) or {}
+    pools = get(values, ("conf", "ceph", "pools")) or {}
     for name in rbd:
         old_pool = backends[name].get("rbd_pool")
         base = ("conf", "backends", name)
@@ -51,7 +63,7 @@ def _extra(
             out.set(("conf", "ceph", "pools", pool), dict(pools[old_pool]), pool_fact)
             out.set(("conf", "ceph", "pools", old_pool), None, pool_fact)
     out.set(("conf", "cinder", "DEFAULT", "backup_driver"), CEPH_BACKUP, fact)
-    b.monitors(out, snap.site)
+    monitors(out, site)
 
 
 plugin = ChartPlugin(
@@ -64,7 +76,9 @@ plugin = ChartPlugin(
         keystone_users=("cinder", "nova", "glance", "swift", "service", "test"),
         memcache_key=True,
         shared_secrets=OPENSTACK_SHARED,
-        extra_secrets=(b.CEPH_UUID,),
+        secrets=(Secret(CEPH_UUID, ("conf.backends.*.rbd_secret_uuid",), Generator.UUID,
+                        place=False),),
+        provides=(Provides("volumev3", public="cinder", registers=True),),
         extra=_extra,
     )
 )

@@ -1,25 +1,28 @@
 """glance: top-level `storage` picks the image backend (rbd with ceph, else pvc/local)."""
 
-from collections.abc import Mapping
-from typing import Any
+from helmdeck.plugin import (
+    OPENSTACK_SHARED,
+    ChartPlugin,
+    ChartSpec,
+    Out,
+    Provides,
+    Site,
+    control,
+    monitors,
+    storage_fact,
+)
 
-from helmdeck.plugins import builders as b
-from helmdeck.plugins.base import ChartRef, SiteSnapshot
-from helmdeck.plugins.chartplugin import OPENSTACK_SHARED, ChartPlugin, ChartSpec, control
 
-
-def _extra(
-    out: b.Out, facts: b.SiteFacts, snap: SiteSnapshot, ref: ChartRef, values: Mapping[str, Any]
-) -> None:
-    storage = snap.site.spec.storage
-    fact = b.storage_fact(snap.site)
+def _extra(out: Out, *, site: Site, **_: object) -> None:
+    storage = site.spec.storage
+    fact = storage_fact(site)
     if storage.backend == "ceph":
         out.set(("storage",), "rbd", fact)
         pool = storage.ceph.pools.images
         pool_fact = f"spec.storage.ceph.pools.images: {pool}"
         out.set(("conf", "glance", "glance_store", "rbd_store_pool"), pool, pool_fact)
         out.set(("conf", "glance", "rbd", "rbd_store_pool"), pool, pool_fact)
-        b.monitors(out, snap.site)
+        monitors(out, site)
         return
     out.set(("storage",), storage.backend, fact)
     if storage.backend == "pvc":
@@ -40,6 +43,7 @@ plugin = ChartPlugin(
         keystone_users=("glance", "test"),
         memcache_key=True,
         shared_secrets=OPENSTACK_SHARED,
+        provides=(Provides("image", public="glance", registers=True),),
         extra=_extra,
     )
 )

@@ -1,6 +1,6 @@
 """heat: api, cfn and engine; the trustee and stack-domain users besides its own."""
 
-from helmdeck.plugins.chartplugin import OPENSTACK_SHARED, ChartPlugin, ChartSpec, control
+from helmdeck.plugin import OPENSTACK_SHARED, ChartPlugin, ChartSpec, Provides, control
 
 plugin = ChartPlugin(
     ChartSpec(
@@ -12,5 +12,9 @@ plugin = ChartPlugin(
         keystone_users=("heat", "heat_trustee", "heat_stack_user", "test"),
         memcache_key=True,
         shared_secrets=OPENSTACK_SHARED,
+        provides=(
+            Provides("orchestration", public="heat", registers=True),
+            Provides("cloudformation", public="cloudformation", registers=True),
+        ),
     )
 )

@@ -1,22 +1,14 @@
 """horizon: label key `dashboard` (not `server`), its own Django secret key, no RabbitMQ."""
 
-from collections.abc import Mapping
-from typing import Any
-
-from helmdeck.plugins import builders as b
-from helmdeck.plugins.base import ChartRef, SiteSnapshot
-from helmdeck.plugins.chartplugin import ChartPlugin, ChartSpec, control
-
-SECRET_KEY = "horizon_secret_key"
-
-
-def _extra(
-    out: b.Out, facts: b.SiteFacts, snap: SiteSnapshot, ref: ChartRef, values: Mapping[str, Any]
-) -> None:
-    b.secret(
-        out, snap, ("conf", "horizon", "local_settings", "config", "horizon_secret_key"), SECRET_KEY
-    )
-
+from helmdeck.plugin import (
+    DB_ADMIN,
+    KEYSTONE_ADMIN,
+    ChartPlugin,
+    ChartSpec,
+    Provides,
+    Secret,
+    control,
+)
 
 plugin = ChartPlugin(
     ChartSpec(
@@ -24,8 +16,9 @@ plugin = ChartPlugin(
         labels=control("dashboard", "job", "test"),
         api_replicas=("server",),
         db_endpoints=("oslo_db",),
-        shared_secrets=(b.KEYSTONE_ADMIN, b.DB_ADMIN),
-        extra_secrets=(SECRET_KEY,),
-        extra=_extra,
+        shared_secrets=(KEYSTONE_ADMIN, DB_ADMIN),
+        secrets=(Secret("horizon_secret_key",
+                        ("conf.horizon.local_settings.config.horizon_secret_key",)),),
+        provides=(Provides("dashboard", public="horizon", port="web"),),
     )
 )

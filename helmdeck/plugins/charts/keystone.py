@@ -1,6 +1,6 @@
 """keystone: the identity provider; its admin is every other chart's admin."""
 
-from helmdeck.plugins.chartplugin import OPENSTACK_SHARED, ChartPlugin, ChartSpec, control
+from helmdeck.plugin import OPENSTACK_SHARED, ChartPlugin, ChartSpec, Provides, control
 
 plugin = ChartPlugin(
     ChartSpec(
@@ -11,5 +11,6 @@ plugin = ChartPlugin(
         rabbit_user=True,
         keystone_users=("test",),
         shared_secrets=OPENSTACK_SHARED,
+        provides=(Provides("identity", public="keystone", registers=True),),
     )
 )

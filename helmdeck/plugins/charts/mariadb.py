@@ -1,26 +1,22 @@
 """mariadb: the Galera cluster; the DB admin every client's db-init logs in as."""
 
-from collections.abc import Mapping
-from typing import Any
-
-from helmdeck.plugins import builders as b
-from helmdeck.plugins.base import ChartRef, SiteSnapshot
-from helmdeck.plugins.chartplugin import ChartPlugin, ChartSpec, control
+from helmdeck.plugin import (
+    DB_ADMIN,
+    KEYSTONE_ADMIN,
+    ChartPlugin,
+    ChartSpec,
+    Out,
+    Provides,
+    Secret,
+    Site,
+    control,
+)
 
 INTERNAL_USERS = ("sst", "audit", "exporter")
 
 
-def _extra(
-    out: b.Out, facts: b.SiteFacts, snap: SiteSnapshot, ref: ChartRef, values: Mapping[str, Any]
-) -> None:
-    for user in INTERNAL_USERS:
-        b.secret(
-            out,
-            snap,
-            ("endpoints", "oslo_db", "auth", user, "password"),
-            f"mariadb_{user}_password",
-        )
-    cls = snap.site.spec.storage.class_name
+def _extra(out: Out, *, site: Site, **_: object) -> None:
+    cls = site.spec.storage.class_name
     out.set(("volume", "class_name"), cls, f"spec.storage.class_name: {cls}")
 
 
@@ -32,8 +28,10 @@ plugin = ChartPlugin(
         ),
         cluster_replicas=("server",),
         keystone_users=("mariadb",),
-        shared_secrets=(b.KEYSTONE_ADMIN, b.DB_ADMIN),
-        extra_secrets=tuple(f"mariadb_{u}_password" for u in INTERNAL_USERS),
+        shared_secrets=(KEYSTONE_ADMIN, DB_ADMIN),
+        secrets=tuple(Secret(f"mariadb_{u}_password", (f"endpoints.oslo_db.auth.{u}.password",))
+                      for u in INTERNAL_USERS),
+        provides=tuple(Provides(e) for e in ("oslo_db", "oslo_db_cell0", "oslo_db_cell1")),
         extra=_extra,
     )
 )

@@ -1,25 +1,26 @@
 """neutron: l3/dhcp/metadata agents on dedicated network hosts, OVS agent on every OVS host."""
 
-from collections.abc import Mapping
-from typing import Any
+from helmdeck.plugin import (
+    METADATA_SECRET,
+    OPENSTACK_SHARED,
+    ChartPlugin,
+    ChartSpec,
+    Out,
+    Placement,
+    Provides,
+    Secret,
+    Site,
+    control,
+    network_backend,
+)
 
-from helmdeck.plugins import builders as b
-from helmdeck.plugins.base import ChartRef, SiteSnapshot
-from helmdeck.plugins.chartplugin import OPENSTACK_SHARED, ChartPlugin, ChartSpec, control
-
-P = b.Placement
+P = Placement
 # The metadata proxy secret is read by whichever agent serves metadata for the backend.
 METADATA_CONF = ("metadata_agent", "ovn_metadata_agent", "ovn_agent")
 
 
-def _extra(
-    out: b.Out, facts: b.SiteFacts, snap: SiteSnapshot, ref: ChartRef, values: Mapping[str, Any]
-) -> None:
-    for conf in METADATA_CONF:
-        b.secret(
-            out, snap, ("conf", conf, "DEFAULT", "metadata_proxy_shared_secret"), b.METADATA_SECRET
-        )
-    b.network_backend(out, snap.site)
+def _extra(out: Out, *, site: Site, **_: object) -> None:
+    network_backend(out, site)
 
 
 plugin = ChartPlugin(
@@ -43,7 +44,9 @@ plugin = ChartPlugin(
         keystone_users=("neutron", "nova", "placement", "designate", "ironic", "test"),
         memcache_key=True,
         shared_secrets=OPENSTACK_SHARED,
-        extra_secrets=(b.METADATA_SECRET,),
+        secrets=(Secret(METADATA_SECRET, tuple(
+            f"conf.{agent}.DEFAULT.metadata_proxy_shared_secret" for agent in METADATA_CONF)),),
+        provides=(Provides("network", public="neutron", registers=True),),
         extra=_extra,
     )
 )

@@ -1,12 +1,23 @@
 """nova: compute agents on computes, the rest on controllers; rbd ephemeral disks with ceph."""
 
-from collections.abc import Mapping
-from typing import Any
-
-from helmdeck.plugins import builders as b
-from helmdeck.plugins.base import ChartRef, SiteSnapshot
-from helmdeck.plugins.chartplugin import OPENSTACK_SHARED, ChartPlugin, ChartSpec, control
-from helmdeck.plugins.charts.libvirt import ceph_client
+from helmdeck.plugin import (
+    CEPH_UUID,
+    METADATA_SECRET,
+    OPENSTACK_SHARED,
+    ChartPlugin,
+    ChartSpec,
+    Generator,
+    Out,
+    Placement,
+    Provides,
+    Secret,
+    SiteSnapshot,
+    ceph_client,
+    ceph_identity,
+    control,
+    network_backend,
+    storage_fact,
+)
 
 CONTROL = (
     "osapi",
@@ -21,22 +32,18 @@ CONTROL = (
 )
 
 
-def _extra(
-    out: b.Out, facts: b.SiteFacts, snap: SiteSnapshot, ref: ChartRef, values: Mapping[str, Any]
-) -> None:
-    b.secret(
-        out, snap, ("conf", "nova", "neutron", "metadata_proxy_shared_secret"), b.METADATA_SECRET
-    )
-    b.network_backend(out, snap.site)
-    ceph_client(out, snap)
+def _extra(out: Out, *, snapshot: SiteSnapshot, **_: object) -> None:
+    site = snapshot.site
+    network_backend(out, site)
+    ceph_client(out, snapshot)
     lv = ("conf", "nova", "libvirt")
-    fact = b.storage_fact(snap.site)
-    if snap.site.spec.storage.backend != "ceph":
+    fact = storage_fact(site)
+    if site.spec.storage.backend != "ceph":
         out.set((*lv, "images_type"), "qcow2", fact)
         out.set(("manifests", "job_storage_init"), False, f"{fact} (no ceph pool to create)")
         return
-    user, user_fact, uuid, uuid_fact = b.ceph_identity(snap)
-    pool = snap.site.spec.storage.ceph.pools.vms
+    user, user_fact, uuid, uuid_fact = ceph_identity(snapshot)
+    pool = site.spec.storage.ceph.pools.vms
     out.set((*lv, "images_type"), "rbd", fact)
     out.set((*lv, "images_rbd_pool"), pool, f"spec.storage.ceph.pools.vms: {pool}")
     out.set((*lv, "rbd_user"), user, user_fact)
@@ -48,8 +55,8 @@ plugin = ChartPlugin(
         chart="nova",
         labels={
             **control(*CONTROL),
-            ("agent", "compute"): b.Placement.COMPUTE,
-            ("agent", "compute_ironic"): b.Placement.COMPUTE,
+            ("agent", "compute"): Placement.COMPUTE,
+            ("agent", "compute_ironic"): Placement.COMPUTE,
         },
         api_replicas=(
             "osapi",
@@ -65,7 +72,18 @@ plugin = ChartPlugin(
         keystone_users=("nova", "neutron", "placement", "cinder", "service", "ironic", "test"),
         memcache_key=True,
         shared_secrets=OPENSTACK_SHARED,
-        extra_secrets=(b.METADATA_SECRET, b.CEPH_UUID),
+        secrets=(
+            Secret(METADATA_SECRET, ("conf.nova.neutron.metadata_proxy_shared_secret",)),
+            Secret(CEPH_UUID, ("conf.ceph.cinder.secret_uuid", "conf.nova.libvirt.rbd_secret_uuid"),
+                   Generator.UUID, place=False),
+        ),
+        provides=(
+            Provides("compute", public="nova", registers=True),
+            Provides("compute_metadata", public="metadata", port="metadata"),
+            Provides("compute_novnc_proxy", public="novncproxy", port="novnc_proxy"),
+            Provides("compute_serial_proxy", public="serialproxy", port="serial_proxy"),
+            Provides("compute_spice_proxy", public="spiceproxy", port="spice_proxy"),
+        ),
         extra=_extra,
     )
 )

@@ -1,6 +1,5 @@
 """openvswitch: a DaemonSet on every host labelled `openvswitch`."""
 
-from helmdeck.plugins.builders import Placement
-from helmdeck.plugins.chartplugin import ChartPlugin, ChartSpec
+from helmdeck.plugin import ChartPlugin, ChartSpec, Placement
 
 plugin = ChartPlugin(ChartSpec(chart="openvswitch", labels={("ovs",): Placement.OVS}))

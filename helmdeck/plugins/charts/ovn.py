@@ -6,33 +6,26 @@ neutron's l3 agents would with Open vSwitch. Without network hosts all of it fal
 the controllers, like neutron's agents.
 """
 
-from collections.abc import Mapping
-from typing import Any
+from helmdeck.plugin import ChartPlugin, ChartSpec, Out, Placement, Site, SiteFacts, hosts_fact
 
-from helmdeck.plugins import builders as b
-from helmdeck.plugins.base import ChartRef, SiteSnapshot
-from helmdeck.plugins.chartplugin import ChartPlugin, ChartSpec
-
-P = b.Placement
+P = Placement
 DATABASES = ("ovn_ovsdb_nb", "ovn_ovsdb_sb")
 
 
-def raft_size(facts: b.SiteFacts) -> tuple[int, str]:
+def raft_size(facts: SiteFacts) -> tuple[int, str]:
     """NB/SB are Raft clusters on the network hosts: 3 members when 3 hosts can carry them,
     else 1 (two members tolerate no failure and halve write speed); development: 1."""
     if facts.development:
         return 1, "spec.mode: development"
     hosts, what = facts.hosts_for(P.NETWORK)
-    return (3 if len(hosts) >= 3 else 1), b.hosts_fact(hosts, what)
+    return (3 if len(hosts) >= 3 else 1), hosts_fact(hosts, what)
 
 
-def _extra(
-    out: b.Out, facts: b.SiteFacts, snap: SiteSnapshot, ref: ChartRef, values: Mapping[str, Any]
-) -> None:
+def _extra(out: Out, *, site: Site, facts: SiteFacts, **_: object) -> None:
     n, fact = raft_size(facts)
     for component in (*DATABASES, "ovn_northd"):
         out.set(("pod", "replicas", component), n, fact)
-    cls = snap.site.spec.storage.class_name
+    cls = site.spec.storage.class_name
     for db in DATABASES:
         out.set(("volume", db, "class_name"), cls, f"spec.storage.class_name: {cls}")
 

@@ -1,6 +1,6 @@
 """placement: API only, no RabbitMQ, no `labels.test`."""
 
-from helmdeck.plugins.chartplugin import OPENSTACK_SHARED, ChartPlugin, ChartSpec, control
+from helmdeck.plugin import OPENSTACK_SHARED, ChartPlugin, ChartSpec, Provides, control
 
 plugin = ChartPlugin(
     ChartSpec(
@@ -11,5 +11,6 @@ plugin = ChartPlugin(
         keystone_users=("placement",),
         memcache_key=True,
         shared_secrets=OPENSTACK_SHARED,
+        provides=(Provides("placement", public="placement", registers=True),),
     )
 )

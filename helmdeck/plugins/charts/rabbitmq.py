@@ -1,25 +1,23 @@
 """rabbitmq: its admin is `auth.user` (clients call it `auth.admin`); label key `jobs`."""
 
-from collections.abc import Mapping
-from typing import Any
+from helmdeck.plugin import (
+    RABBIT_ADMIN,
+    ChartPlugin,
+    ChartSpec,
+    Out,
+    Provides,
+    Secret,
+    Site,
+    control,
+)
 
-from helmdeck.plugins import builders as b
-from helmdeck.plugins.base import ChartRef, SiteSnapshot
-from helmdeck.plugins.chartplugin import ChartPlugin, ChartSpec, control
-
-COOKIE = "rabbitmq_erlang_cookie"
-GUEST = "rabbitmq_guest_password"
+AUTH = "endpoints.oslo_messaging.auth"
 
 
-def _extra(
-    out: b.Out, facts: b.SiteFacts, snap: SiteSnapshot, ref: ChartRef, values: Mapping[str, Any]
-) -> None:
-    auth = ("endpoints", "oslo_messaging", "auth")
-    out.set((*auth, "user", "username"), "rabbitmq", "rabbitmq admin user")
-    b.secret(out, snap, (*auth, "user", "password"), b.RABBIT_ADMIN)
-    b.secret(out, snap, (*auth, "guest", "password"), GUEST)
-    b.secret(out, snap, (*auth, "erlang_cookie"), COOKIE)
-    cls = snap.site.spec.storage.class_name
+def _extra(out: Out, *, site: Site, **_: object) -> None:
+    out.set(("endpoints", "oslo_messaging", "auth", "user", "username"), "rabbitmq",
+            "rabbitmq admin user")
+    cls = site.spec.storage.class_name
     out.set(("volume", "class_name"), cls, f"spec.storage.class_name: {cls}")
 
 
@@ -28,8 +26,13 @@ plugin = ChartPlugin(
         chart="rabbitmq",
         labels=control("server", "jobs", "test"),
         cluster_replicas=("server",),
-        shared_secrets=(b.RABBIT_ADMIN,),
-        extra_secrets=(COOKIE, GUEST),
+        shared_secrets=(RABBIT_ADMIN,),
+        secrets=(
+            Secret(RABBIT_ADMIN, (f"{AUTH}.user.password",)),
+            Secret("rabbitmq_guest_password", (f"{AUTH}.guest.password",)),
+            Secret("rabbitmq_erlang_cookie", (f"{AUTH}.erlang_cookie",)),
+        ),
+        provides=(Provides("oslo_messaging", public="rabbitmq", public_here_only=True),),
         extra=_extra,
     )
 )
