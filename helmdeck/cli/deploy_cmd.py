@@ -32,8 +32,6 @@ from helmdeck.kube.nodes import apply_nodes, kubectl_commands
 from helmdeck.overrides.service import OverrideService
 from helmdeck.site.nodes import desired_nodes
 from helmdeck.store import open_store
-from helmdeck.store.chart_state import set_chart_enabled
-from helmdeck.store.release_state import forget_release
 from helmdeck.store.sites import load_site
 
 _MARK = {"install": "+", "upgrade": "~", "uninstall": "-", "noop": "="}
@@ -159,7 +157,8 @@ def apply(dry_run: bool, concurrency: int) -> None:
 
             outcomes = execute(result, ops, concurrency=concurrency, on_start=started,
                                on_done=done,
-                               recorder=None if dry_run else StoreRecorder(service.store))
+                               recorder=None if dry_run else StoreRecorder(
+                                   service.store, actor=service.actor))
     tally = {s: sum(1 for o in outcomes if o.status == s) for s in ("ok", "failed", "skipped")}
     suffix = " (dry run: nothing recorded)" if dry_run else ""
     click.echo(f"applied {tally['ok']}, failed {tally['failed']}, skipped {tally['skipped']}"
@@ -186,15 +185,13 @@ def remove(chart: str, cascade: bool, dry_run: bool) -> None:
         enabled = {name for name, info in infos.items() if info.enabled}
         removal_order(service.app, chart, enabled=enabled, cascade=cascade)
         ops = connect(dry_run=dry_run)
+        recorder = StoreRecorder(service.store, actor=service.actor)
 
         def removed(name: str) -> None:
             release, namespace = releases[name]
             click.echo(f"{'would remove' if dry_run else 'removed'} {release} ({namespace})")
-            if dry_run:
-                return
-            with service.store.transaction() as s:
-                forget_release(s, release, namespace)
-                set_chart_enabled(s, name, namespace, False)
+            if not dry_run:
+                recorder.removed(name, release, namespace)
 
         remove_releases(service.app, chart, enabled=enabled, releases=releases,
                         cascade=cascade, ops=ops, on_removed=removed)

@@ -14,10 +14,10 @@ from pathlib import Path
 
 from helmdeck.deploy.deployer import render_release
 from helmdeck.deploy.desired import DesiredRelease
-from helmdeck.deploy.files import replace_dir
 from helmdeck.deploy.objects import RenderedObject, kind_counts, parse_objects
 from helmdeck.deploy.plan import Renderer
 from helmdeck.errors import UserError
+from helmdeck.fileio import replace_dir
 
 
 @dataclass(frozen=True)

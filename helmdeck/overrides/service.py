@@ -37,7 +37,7 @@ from helmdeck.plugins.registry import load_plugins
 from helmdeck.plugins.secretpaths import is_secret_path
 from helmdeck.site.model import Site
 from helmdeck.store import Store
-from helmdeck.store.audit import audit
+from helmdeck.store.audit import AuditAction, audit
 from helmdeck.store.chart_state import chart_enabled, set_chart_enabled
 from helmdeck.store.db import is_readonly
 from helmdeck.store.generation import chart_key, current_generation
@@ -377,7 +377,7 @@ class OverrideService:
             self._validate(s, ctx, {ref.chart: new}, consistency=not force)
             if render_check:
                 self._render_check(ctx, ref, new)
-            return new, self._write(s, ref, current, new, action=f"update ({flag})")
+            return new, self._write(s, ref, current, new, AuditAction.OVERRIDES_UPDATE, note=flag)
 
     def delete(self, chart: str, namespace: str, *, if_match: int | None = None) -> None:
         """Drop the user overrides (a new, empty revision); generated secrets are kept."""
@@ -386,7 +386,7 @@ class OverrideService:
             ref = self._ref(self._context(s, secrets_for=None), chart, namespace)
             current, version = lock_user_overrides(s, chart, namespace)
             _check_version(chart, namespace, version, if_match)
-            self._write(s, ref, current, {}, action="delete")
+            self._write(s, ref, current, {}, AuditAction.OVERRIDES_DELETE)
 
     def rollback(self, chart: str, namespace: str, to: int) -> tuple[dict[str, Any], int]:
         """Restore revision ``to`` as a new revision.
@@ -401,14 +401,16 @@ class OverrideService:
             current, _ = lock_user_overrides(s, chart, namespace)
             new = get_revision(s, chart, namespace, to).values
             self._validate(s, ctx, {chart: new}, consistency=False)
-            return new, self._write(s, ref, current, new, action=f"rollback to {to}")
+            return new, self._write(s, ref, current, new, AuditAction.OVERRIDES_ROLLBACK,
+                                    note=f"to {to}")
 
     def set_enabled(self, chart: str, namespace: str, enabled: bool) -> None:
 
         with self.store.transaction() as s:
             self._ref(self._context(s, secrets_for=None), chart, namespace)
             set_chart_enabled(s, chart, namespace, enabled)
-            audit(s, actor=self.actor, action="chart enable" if enabled else "chart disable",
+            audit(s, actor=self.actor,
+                  action=AuditAction.CHART_ENABLE if enabled else AuditAction.CHART_DISABLE,
                   target=f"{chart}@{namespace}")
 
     def import_user_overrides(self, doc: dict[str, Any]) -> int:
@@ -441,7 +443,7 @@ class OverrideService:
                     changes[chart] = (ref, current, values)
             self._validate(s, ctx, {c: v for c, (_, _, v) in changes.items()}, consistency=True)
             for _chart, (ref, current, values) in changes.items():
-                self._write(s, ref, current, values, action="import")
+                self._write(s, ref, current, values, AuditAction.OVERRIDES_IMPORT)
         return len(changes)
 
     def audit_reveal(self, chart: str, namespace: str) -> None:
@@ -449,7 +451,8 @@ class OverrideService:
 
         with self.store.transaction() as s:
             self._ref(self._context(s, secrets_for=None), chart, namespace)
-            audit(s, actor=self.actor, action="reveal", target=f"{chart}@{namespace}")
+            audit(s, actor=self.actor, action=AuditAction.SECRET_REVEAL,
+                  target=f"{chart}@{namespace}")
 
     # --- internals -----------------------------------------------------------------------------
 
@@ -628,15 +631,16 @@ class OverrideService:
             raise _one_line(ref, exc, ctx.secrets) from None
 
     def _write(
-        self, s: Session, ref: ChartRef, old: dict[str, Any], new: dict[str, Any], *, action: str
+        self, s: Session, ref: ChartRef, old: dict[str, Any], new: dict[str, Any],
+        action: AuditAction, *, note: str = "",
     ) -> int:
 
         diff = values_diff(old, new)
         version = put_user_overrides(
             s, ref.chart, ref.namespace, new, actor=self.actor, diff=diff
         )
-        audit(s, actor=self.actor, action=f"overrides {action}",
-              target=f"{ref.chart}@{ref.namespace}", detail=f"version {version}")
+        audit(s, actor=self.actor, action=action, target=f"{ref.chart}@{ref.namespace}",
+              detail=f"version {version}" + (f" ({note})" if note else ""))
         return version
 
 

@@ -127,7 +127,7 @@ def test_remote_reveal_shows_the_servers_secrets_and_audits(
 
     with open_store(deployment.url) as store, store.transaction() as s:
         actions = [(e.actor, e.action) for e in audit.audit_log(s)]
-    assert ("api:test-admin", "reveal") in actions
+    assert ("api:test-admin", "secret.reveal") in actions
 
 
 def test_reader_token_cannot_write_remotely(

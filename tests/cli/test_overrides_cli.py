@@ -133,7 +133,7 @@ def test_reveal_prints_secrets_and_is_audited(cli: Cli) -> None:
 
     with open_store() as store, store.transaction() as s:
         actions = [(e.action, e.target) for e in audit.audit_log(s)]
-    assert ("reveal", "keystone@openstack") in actions
+    assert ("secret.reveal", "keystone@openstack") in actions
 
 
 def test_file_is_private_and_atomic(cli: Cli, tmp_path: Path) -> None:
@@ -184,6 +184,17 @@ def test_export_import_history_rollback(cli: Cli, tmp_path: Path) -> None:
     assert "1 charts changed" in cli("overrides", "import", str(export))[0]
     out, _ = cli("helm-override-delete", *KS)
     assert "Deleted chart overrides keystone:openstack" in out
+    from helmdeck import config
+    from helmdeck.store import audit, open_store
+
+    with open_store() as store, store.transaction() as s:
+        log = list(reversed(audit.audit_log(s)))
+    assert {e.actor for e in log} == {config.actor()} and config.actor().startswith("cli:")
+    assert [e.action for e in log] == [
+        "site.import", "overrides.update", "overrides.update", "overrides.rollback",
+        "overrides.import", "overrides.delete",
+    ]
+    assert log[3].detail == "version 3 (to 1)"
 
 
 def test_every_override_command_takes_app(cli: Cli, tmp_path: Path) -> None:

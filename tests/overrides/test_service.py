@@ -245,7 +245,9 @@ def test_reveal_is_audited(service: OverrideService, store: Store) -> None:
     service.audit_reveal(*KS)
     with store.transaction() as s:
         entry = audit.audit_log(s, limit=1)[0]
-    assert (entry.actor, entry.action, entry.target) == ("tester", "reveal", "keystone@openstack")
+    assert (entry.actor, entry.action, entry.target) == (
+        "tester", "secret.reveal", "keystone@openstack"
+    )
 
 
 def test_no_site_is_not_found(db_url: str, box: SecretBox) -> None:
