@@ -14,6 +14,7 @@ from pathlib import Path
 from cryptography.fernet import Fernet
 
 from helmdeck.errors import UserError
+from helmdeck.fileio import write_new
 
 
 def home() -> Path:
@@ -69,7 +70,7 @@ def secret_key() -> bytes:
         return key
     path = home() / "secret.key"
     if not path.exists():
-        _create_key_file(path, Fernet.generate_key())
+        write_new(path, Fernet.generate_key() + b"\n")
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:
         raise UserError(
@@ -91,27 +92,6 @@ def _check_fernet_key(key: bytes, source: str) -> None:
             "python -c 'from cryptography.fernet import Fernet; "
             "print(Fernet.generate_key().decode())'"
         ) from None
-
-
-def _create_key_file(path: Path, key: bytes) -> None:
-    """Write the key to a private temp file and hard-link it into place.
-
-    ``os.link`` fails if the name exists, so two processes starting at once agree on one key
-    instead of one silently replacing the other's (which would orphan its ciphertexts).
-    """
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, key + b"\n")
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    try:
-        os.link(tmp, path)
-    except FileExistsError:
-        pass
-    finally:
-        tmp.unlink()
 
 
 def server_url() -> str | None:

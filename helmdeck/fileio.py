@@ -38,6 +38,23 @@ def write_atomic(path: Path, content: str | bytes, *, parents: bool = False) -> 
         raise
 
 
+def write_new(path: Path, content: bytes) -> None:
+    """Create ``path`` (0600) holding ``content``, unless the name is already taken.
+
+    The content is written to a private temporary file and hard-linked into place: the link
+    fails if the name exists, so of two processes creating the same file at once (the secret
+    key on first use) one wins and the other keeps the winner's, never half of either.
+    """
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        _write_fd(fd, content)
+        os.link(tmp, path, follow_symlinks=False)
+    except FileExistsError:
+        pass
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
 def replace_dir(target: Path, files: dict[str, str]) -> None:
     """Make ``target`` hold exactly ``files`` (relative path -> text), all 0600.
 

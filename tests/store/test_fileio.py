@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from helmdeck.fileio import replace_dir, write_atomic
+from helmdeck.fileio import replace_dir, write_atomic, write_new
 
 
 def _mode(path: Path) -> int:
@@ -59,3 +59,10 @@ def test_replace_dir_swaps_a_symlinked_tree_without_touching_its_target(tmp_path
     assert not target.is_symlink() and (target / "templates" / "a.yaml").read_text() == "a"
     assert _mode(target / "templates" / "a.yaml") == 0o600
     assert sorted(p.name for p in target.parent.iterdir()) == ["keystone"]
+
+
+def test_write_new_keeps_the_first_and_leaves_no_temp_file(tmp_path: Path) -> None:
+    write_new(tmp_path / "key", b"first")
+    write_new(tmp_path / "key", b"second")
+    assert (tmp_path / "key").read_bytes() == b"first" and _mode(tmp_path / "key") == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == ["key"]
