@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from helmdeck.cli.context import app_option, application, local_service
+from helmdeck import config
+from helmdeck.cli.context import app_in_use, app_option, application, local_service
 from helmdeck.cli.output import emit, table
 from helmdeck.deploy.apply import Outcome, execute, removal_order
 from helmdeck.deploy.apply import remove as remove_releases
@@ -26,13 +26,14 @@ from helmdeck.deploy.export import export_files, write_export
 from helmdeck.deploy.ops import connect, probe
 from helmdeck.deploy.plan import Plan, PlanItem
 from helmdeck.deploy.render import render_all, select, write_rendered
-from helmdeck.errors import ClusterError, NotFoundError
+from helmdeck.errors import ClusterError
+from helmdeck.inventory import SiteService
 from helmdeck.kube.client import CONNECTION_ERRORS, kube_client
 from helmdeck.kube.nodes import apply_nodes, kubectl_commands
 from helmdeck.overrides.service import OverrideService
+from helmdeck.site.model import Site
 from helmdeck.site.nodes import desired_nodes
 from helmdeck.store import open_store
-from helmdeck.store.sites import load_site
 
 _MARK = {"install": "+", "upgrade": "~", "uninstall": "-", "noop": "="}
 
@@ -205,13 +206,10 @@ def nodes() -> None:
     """Node labels and taints from the site inventory."""
 
 
-def _site() -> Any:
+def _site() -> Site:
 
-    with open_store() as store, store.transaction() as s:
-        site = load_site(s)
-    if site is None:
-        raise NotFoundError("site: none imported yet; run helmdeck site import FILE")
-    return site
+    with open_store() as store:
+        return SiteService(store, app=app_in_use(), actor=config.actor()).site()
 
 
 @nodes.command("plan")

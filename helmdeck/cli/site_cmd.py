@@ -44,8 +44,8 @@ def import_site(file: Path) -> None:
 def _refuse_path_as_format(ctx: click.Context, param: click.Parameter, value: str) -> str:
     """``-o`` is a format on every command; an old ``-o FILE`` gets the new spelling."""
     if value not in ("yaml", "json"):
-        raise UserError(f"-o {value}: -o is the output format (yaml or json); "
-                        f"write a file with --out {value}")
+        raise UserError(f"-o {value}: -o is the output format, yaml or json; to write a file, "
+                        f"use --out {value}")
     return value
 
 

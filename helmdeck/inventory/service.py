@@ -55,13 +55,16 @@ class SiteService:
                   detail=f"{len(site.spec.hosts)} hosts from {file.absolute()}")
         return site
 
+    def site(self) -> Site:
+        """The stored site, for commands that act on it (``nodes``)."""
+        with self.store.transaction(readonly=True) as s:
+            return _imported(load_site(s))
+
     def document(self, *, reveal: bool = False) -> SiteDocument:
         """The stored site as plain data, every default filled in; secrets redacted unless
         ``reveal`` (then the audit log records who saw them)."""
         with self.store.transaction(readonly=not reveal) as s:
-            site = load_site(s)
-            if site is None:
-                raise NotFoundError("site: none imported yet; run helmdeck site import FILE")
+            site = _imported(load_site(s))
             secret = site.spec.storage.ceph.secret_uuid is not None
             if reveal and secret:
                 audit(s, actor=self.actor, action=AuditAction.SITE_REVEAL,
@@ -71,3 +74,9 @@ class SiteService:
             return SiteDocument(data, ())
         data["spec"]["storage"]["ceph"]["secret_uuid"] = REDACTED
         return SiteDocument(data, (CEPH_SECRET_UUID,))
+
+
+def _imported(site: Site | None) -> Site:
+    if site is None:
+        raise NotFoundError("site: none imported yet; run helmdeck site import FILE")
+    return site

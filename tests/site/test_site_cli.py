@@ -116,8 +116,8 @@ def test_export_o_is_the_format_and_a_path_there_says_so(
     target = tmp_path / "site-copy.yaml"
     rc, out, err = run("site", "export", "-o", str(target))
     assert (rc, out) == (2, "") and not target.exists()
-    assert err == (f"helmdeck: error: -o {target}: -o is the output format (yaml or json); "
-                   f"write a file with --out {target}\n")
+    assert err == (f"helmdeck: error: -o {target}: -o is the output format, yaml or json; "
+                   f"to write a file, use --out {target}\n")
 
 
 def test_export_replaces_a_planted_symlink_not_its_target(
