@@ -1,4 +1,4 @@
-"""Where helmdeck keeps its state and how it finds it (DESIGN.md section 6).
+"""Where helmdeck keeps its state and how it finds it (the ``HELMDECK_*`` variables).
 
 Everything is read from the environment on each call rather than cached at import, so tests
 and long-running servers see the same rules and a changed ``HELMDECK_HOME`` takes effect.
@@ -14,12 +14,31 @@ from pathlib import Path
 from cryptography.fernet import Fernet
 
 from helmdeck.errors import UserError
+from helmdeck.fileio import write_new
 
 
 def home() -> Path:
-    """The state directory, created private (0700) because it holds the database and key."""
-    path = Path(os.environ.get("HELMDECK_HOME") or Path.home() / ".helmdeck").expanduser()
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    """The state directory, private (0700) because it holds the database and key.
+
+    Created 0700; an existing one of ours that others can enter is tightened to 0700 (an
+    older helmdeck, or a ``mkdir`` under a 022 umask, left it open). One that cannot be used
+    is the operator's to fix: one line naming ``HELMDECK_HOME``, whether they set it or not.
+    """
+    configured = os.environ.get("HELMDECK_HOME")
+    path = Path(configured or Path.home() / ".helmdeck").expanduser()
+    where = f"HELMDECK_HOME={path}" if configured else f"{path} (the default HELMDECK_HOME)"
+    fix = "set HELMDECK_HOME to a directory of yours that helmdeck may create or write"
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        st = path.stat()
+    except FileExistsError:
+        raise UserError(f"{where}: exists and is not a directory; {fix}") from None
+    except OSError as exc:
+        raise UserError(f"{where}: cannot create it ({exc.strerror}); {fix}") from None
+    if st.st_uid == os.geteuid() and stat.S_IMODE(st.st_mode) & 0o077:
+        os.chmod(path, 0o700)
+    if not os.access(path, os.R_OK | os.W_OK | os.X_OK):
+        raise UserError(f"{where}: not writable by this user; {fix}")
     return path
 
 
@@ -29,6 +48,11 @@ def database_url() -> str:
     if url:
         return url
     return f"sqlite:///{home() / 'helmdeck.db'}"
+
+
+def database_setting() -> str:
+    """The variable that chose the database, for messages that tell the operator what to fix."""
+    return "HELMDECK_DATABASE_URL" if os.environ.get("HELMDECK_DATABASE_URL") else "HELMDECK_HOME"
 
 
 def secret_key() -> bytes:
@@ -46,7 +70,7 @@ def secret_key() -> bytes:
         return key
     path = home() / "secret.key"
     if not path.exists():
-        _create_key_file(path, Fernet.generate_key())
+        write_new(path, Fernet.generate_key() + b"\n")
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:
         raise UserError(
@@ -70,27 +94,6 @@ def _check_fernet_key(key: bytes, source: str) -> None:
         ) from None
 
 
-def _create_key_file(path: Path, key: bytes) -> None:
-    """Write the key to a private temp file and hard-link it into place.
-
-    ``os.link`` fails if the name exists, so two processes starting at once agree on one key
-    instead of one silently replacing the other's (which would orphan its ciphertexts).
-    """
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, key + b"\n")
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    try:
-        os.link(tmp, path)
-    except FileExistsError:
-        pass
-    finally:
-        tmp.unlink()
-
-
 def server_url() -> str | None:
     """A ``helmdeck serve`` to talk to instead of the local database, if configured."""
     return os.environ.get("HELMDECK_URL") or None
@@ -102,8 +105,12 @@ def token() -> str | None:
 
 
 def actor() -> str:
-    """Who is acting, for the audit log of local commands."""
+    """Who is acting, for the audit log of local commands: ``cli:<user>``.
+
+    The API's actors are ``api:<token name>``; the prefix keeps the two apart in one log.
+    """
     try:
-        return getpass.getuser()
+        user = getpass.getuser()
     except (KeyError, OSError):
-        return f"uid:{os.getuid()}"
+        user = f"uid:{os.getuid()}"
+    return f"cli:{user}"

@@ -46,6 +46,10 @@ def create_app(
         title="helmdeck",
         summary="StarlingX-compatible helm override management for openstack-helm",
         version=_version(),
+        # Swagger UI and ReDoc load their scripts from a CDN: no page of ours pulls outside
+        # code. The OpenAPI document itself stays at /openapi.json.
+        docs_url=None,
+        redoc_url=None,
     )
     if store.dialect == "sqlite":
         store = cast(Store, SerialStore(store))

@@ -61,7 +61,7 @@ def local_service(app: Application | None) -> OverrideService:
     """The override service on the local store; chart files parsed once, across commands."""
 
     use_disk_cache(config.home() / "cache")
-    return OverrideService(open_store(), app=app, actor=f"cli:{config.actor()}")
+    return OverrideService(open_store(), app=app, actor=config.actor())
 
 
 def get_service() -> OverrideService | RemoteOverrideService:

@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from helmdeck.cli.context import app_option, application, local_service
+from helmdeck import config
+from helmdeck.cli.context import app_in_use, app_option, application, local_service
 from helmdeck.cli.output import emit, table
 from helmdeck.deploy.apply import Outcome, execute, removal_order
 from helmdeck.deploy.apply import remove as remove_releases
@@ -26,15 +26,14 @@ from helmdeck.deploy.export import export_files, write_export
 from helmdeck.deploy.ops import connect, probe
 from helmdeck.deploy.plan import Plan, PlanItem
 from helmdeck.deploy.render import render_all, select, write_rendered
-from helmdeck.errors import ClusterError, NotFoundError
+from helmdeck.errors import ClusterError
+from helmdeck.inventory import SiteService
 from helmdeck.kube.client import CONNECTION_ERRORS, kube_client
 from helmdeck.kube.nodes import apply_nodes, kubectl_commands
 from helmdeck.overrides.service import OverrideService
+from helmdeck.site.model import Site
 from helmdeck.site.nodes import desired_nodes
 from helmdeck.store import open_store
-from helmdeck.store.chart_state import set_chart_enabled
-from helmdeck.store.release_state import forget_release
-from helmdeck.store.sites import load_site
 
 _MARK = {"install": "+", "upgrade": "~", "uninstall": "-", "noop": "="}
 
@@ -160,7 +159,8 @@ def apply(dry_run: bool, concurrency: int) -> None:
             outcomes = execute(result, ops, concurrency=concurrency, on_start=started,
                                paths=service.secret_paths,
                                on_done=done,
-                               recorder=None if dry_run else StoreRecorder(service.store))
+                               recorder=None if dry_run else StoreRecorder(
+                                   service.store, actor=service.actor))
     tally = {s: sum(1 for o in outcomes if o.status == s) for s in ("ok", "failed", "skipped")}
     suffix = " (dry run: nothing recorded)" if dry_run else ""
     click.echo(f"applied {tally['ok']}, failed {tally['failed']}, skipped {tally['skipped']}"
@@ -187,15 +187,13 @@ def remove(chart: str, cascade: bool, dry_run: bool) -> None:
         enabled = {name for name, info in infos.items() if info.enabled}
         removal_order(service.app, chart, enabled=enabled, cascade=cascade)
         ops = connect(dry_run=dry_run)
+        recorder = StoreRecorder(service.store, actor=service.actor)
 
         def removed(name: str) -> None:
             release, namespace = releases[name]
             click.echo(f"{'would remove' if dry_run else 'removed'} {release} ({namespace})")
-            if dry_run:
-                return
-            with service.store.transaction() as s:
-                forget_release(s, release, namespace)
-                set_chart_enabled(s, name, namespace, False)
+            if not dry_run:
+                recorder.removed(name, release, namespace)
 
         remove_releases(service.app, chart, enabled=enabled, releases=releases,
                         cascade=cascade, ops=ops, on_removed=removed)
@@ -209,13 +207,10 @@ def nodes() -> None:
     """Node labels and taints from the site inventory."""
 
 
-def _site() -> Any:
+def _site() -> Site:
 
-    with open_store() as store, store.transaction() as s:
-        site = load_site(s)
-    if site is None:
-        raise NotFoundError("site: none imported yet; run helmdeck site import FILE")
-    return site
+    with open_store() as store:
+        return SiteService(store, app=app_in_use(), actor=config.actor()).site()
 
 
 @nodes.command("plan")

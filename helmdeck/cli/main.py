@@ -38,7 +38,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "overrides": ("helmdeck.cli.overrides_cmd:overrides",
                   "Export, import, history and rollback of user overrides."),
     "serve": ("helmdeck.cli.serve_cmd:serve", "Serve the override REST API (FastAPI on uvicorn)."),
-    "token": ("helmdeck.cli.token_cmd:token", "Create API tokens for helmdeck serve."),
+    "token": ("helmdeck.cli.token_cmd:token", "Create, list and revoke API tokens for serve."),
     "render": ("helmdeck.cli.deploy_cmd:render", "Render every enabled chart without a cluster."),
     "plan": ("helmdeck.cli.deploy_cmd:plan", "Show the releases apply would change, in order."),
     "apply": ("helmdeck.cli.deploy_cmd:apply", "Install and upgrade releases in dependency order."),

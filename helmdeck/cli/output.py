@@ -75,7 +75,8 @@ def _is_tty() -> bool:
 
 
 def write_private(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically, readable by the owner only (it may hold secrets).
+    """Write ``text`` to the operator's ``path`` through the one writer (0600, atomic, never
+    through a symlink), with a one-line error naming the path when it cannot be written.
 
     The path is the operator's: a missing directory is their mistake, not created silently.
     """
@@ -83,4 +84,8 @@ def write_private(path: Path, text: str) -> None:
     target = path.expanduser()
     if not target.parent.is_dir():
         raise UserError(f"{path}: directory {target.parent} does not exist; create it first")
-    write_atomic(target, text)
+    try:
+        write_atomic(target, text)
+    except OSError as exc:
+        raise UserError(f"{path}: cannot write ({exc.strerror}); give a writable file path") \
+            from None

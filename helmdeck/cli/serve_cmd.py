@@ -1,4 +1,4 @@
-"""``helmdeck serve``: the REST API (DESIGN.md section 4) on uvicorn."""
+"""``helmdeck serve``: the override REST API on uvicorn."""
 
 from __future__ import annotations
 

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from sqlalchemy.orm import Session
+
+from helmdeck import config
 from helmdeck.application import Application, SiteTraits
 from helmdeck.deploy.baseline import service_baseline
 from helmdeck.deploy.desired import DesiredRelease, desired_releases
@@ -18,6 +21,8 @@ from helmdeck.overrides import OverrideService
 from helmdeck.overrides.rendering import render_safely
 from helmdeck.plugins.secrets import SecretPaths
 from helmdeck.store import Store
+from helmdeck.store.audit import AuditAction, audit
+from helmdeck.store.chart_state import set_chart_enabled
 from helmdeck.store.release_state import (
     ReleaseState,
     forget_release,
@@ -95,17 +100,36 @@ def refuse_disabled_dependencies(
 
 
 class StoreRecorder:
-    """Records apply results in the store, each in its own transaction (resume needs that)."""
+    """Records apply and remove results in the store, each in its own transaction (resume
+    needs that), with an audit entry naming ``actor`` (default: the local user)."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, actor: str | None = None) -> None:
         self.store = store
+        self.actor = actor or config.actor()
 
     def record(self, state: ReleaseState) -> None:
 
         with self.store.transaction() as s:
             record_release(s, state)
+            audit(s, actor=self.actor, action=AuditAction.RELEASE_APPLY,
+                  target=f"{state.release}@{state.namespace}",
+                  detail=f"{state.status}, revision {state.revision}")
 
     def forget(self, release: str, namespace: str) -> None:
 
         with self.store.transaction() as s:
-            forget_release(s, release, namespace)
+            self._forget(s, release, namespace)
+
+    def removed(self, chart: str, release: str, namespace: str) -> None:
+        """A chart's release is uninstalled: forget its state and disable the chart, so the
+        next plan neither reinstalls it nor compares against what is gone."""
+        with self.store.transaction() as s:
+            self._forget(s, release, namespace)
+            set_chart_enabled(s, chart, namespace, False)
+            audit(s, actor=self.actor, action=AuditAction.CHART_DISABLE,
+                  target=f"{chart}@{namespace}", detail="removed")
+
+    def _forget(self, s: Session, release: str, namespace: str) -> None:
+        forget_release(s, release, namespace)
+        audit(s, actor=self.actor, action=AuditAction.RELEASE_REMOVE,
+              target=f"{release}@{namespace}")

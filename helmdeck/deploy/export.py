@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from helmdeck.deploy.desired import DesiredRelease
-from helmdeck.deploy.files import write_private
 from helmdeck.errors import UserError
+from helmdeck.fileio import write_atomic
 from helmdeck.overrides import formats
 from helmdeck.overrides.redact import redact
 from helmdeck.plugins.secrets import SecretPaths
@@ -76,6 +76,6 @@ def write_export(out: Path, files: dict[str, str]) -> list[Path]:
     """Write each file atomically, 0600 (with --reveal they hold the site's secrets)."""
     written = []
     for name, text in sorted(files.items()):
-        write_private(out / name, text)
+        write_atomic(out / name, text, parents=True)
         written.append(out / name)
     return written

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from helmdeck.deploy.desired import DesiredRelease
-from helmdeck.deploy.files import replace_dir
 from helmdeck.deploy.objects import RenderedObject, kind_counts, parse_objects
 from helmdeck.deploy.plan import Renderer
 from helmdeck.errors import UserError
+from helmdeck.fileio import replace_dir
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from helmdeck.plugin import ChartRef
 from helmdeck.plugins.registry import Plugins, load_plugins
 from helmdeck.plugins.secrets import SecretPaths
 from helmdeck.store import Store
-from helmdeck.store.audit import audit
+from helmdeck.store.audit import AuditAction, audit
 from helmdeck.store.chart_state import set_chart_enabled
 from helmdeck.store.generation import chart_key, current_generation
 from helmdeck.store.secrets import SecretBox
@@ -124,7 +124,7 @@ class OverrideService:
         app: Application | None = None,
         box: SecretBox | None = None,
         plugins: Plugins | None = None,
-        actor: str = "cli",
+        actor: str = "cli:unknown",
     ) -> None:
         self.store = store
         self.actor = actor
@@ -346,7 +346,7 @@ class OverrideService:
             self.gate.check(s, ctx, {ref.chart: new}, consistency=not request.force)
             if request.render_check:
                 self.gate.render_check(ctx, ref, new)
-            version = self._write(s, ref, current, new, action="overrides.update",
+            version = self._write(s, ref, current, new, action=AuditAction.OVERRIDES_UPDATE,
                                   detail=request.flag)
             return Updated(self._redact(new), version)
 
@@ -356,7 +356,7 @@ class OverrideService:
             ref = self.contexts.ref(self.contexts.read(s).refs, chart, namespace)
             current, version = lock_user_overrides(s, chart, namespace)
             _check_version(chart, namespace, version, if_match)
-            self._write(s, ref, current, {}, action="overrides.delete")
+            self._write(s, ref, current, {}, action=AuditAction.OVERRIDES_DELETE)
 
     def rollback(self, chart: str, namespace: str, to: int) -> Updated:
         """Restore revision ``to`` as a new revision.
@@ -372,7 +372,7 @@ class OverrideService:
             current, _ = lock_user_overrides(s, chart, namespace)
             new = get_revision(s, chart, namespace, to).values
             self.gate.check(s, ctx, {chart: new}, consistency=False)
-            version = self._write(s, ref, current, new, action="overrides.rollback",
+            version = self._write(s, ref, current, new, action=AuditAction.OVERRIDES_ROLLBACK,
                                   detail=f"to revision {to}")
             return Updated(self._redact(new), version)
 
@@ -402,7 +402,7 @@ class OverrideService:
                 ns = ctx.refs[name].namespace
                 set_chart_enabled(s, name, ns, enabled)
                 audit(s, actor=self.actor,
-                      action="chart.enable" if enabled else "chart.disable",
+                      action=AuditAction.CHART_ENABLE if enabled else AuditAction.CHART_DISABLE,
                       target=f"{name}@{ns}")
         return changed
 
@@ -436,7 +436,7 @@ class OverrideService:
             self.gate.check(s, ctx, {c: v for c, (_, _, v) in changes.items()},
                             consistency=True)
             for _chart, (ref, current, values) in changes.items():
-                self._write(s, ref, current, values, action="overrides.import")
+                self._write(s, ref, current, values, action=AuditAction.OVERRIDES_IMPORT)
         return len(changes)
 
     # --- internals -----------------------------------------------------------------------------
@@ -445,7 +445,8 @@ class OverrideService:
         """Record that someone is shown the real secret values of a chart, before they are."""
         with self.store.transaction() as s:
             self.contexts.ref(self.contexts.read(s).refs, chart, namespace)
-            audit(s, actor=self.actor, action="secret.reveal", target=f"{chart}@{namespace}")
+            audit(s, actor=self.actor, action=AuditAction.SECRET_REVEAL,
+                  target=f"{chart}@{namespace}")
 
     def _read(self, body: Callable[[Session], T]) -> T:
         """``body`` in a read-only transaction, or a writing one if it must generate secrets.
@@ -462,7 +463,7 @@ class OverrideService:
             return body(s)
 
     def _write(self, s: Session, ref: ChartRef, old: dict[str, Any], new: dict[str, Any], *,
-               action: str, detail: str = "") -> int:
+               action: AuditAction, detail: str = "") -> int:
         diff = values_diff(old, new, self.secret_paths)
         version = put_user_overrides(s, ref.chart, ref.namespace, new, actor=self.actor,
                                      diff=diff)

@@ -129,7 +129,7 @@ def _explained_below(err: Any, errors: list[Any]) -> bool:
 def _message(err: Any) -> str:
     kind = err["type"]
     if kind == "extra_forbidden":
-        return "unknown key; check its spelling and place (DESIGN.md section 2)"
+        return "unknown key; check its spelling and that it sits under the right parent key"
     if kind == "missing":
         return "required key missing"
     if kind == "string_pattern_mismatch":

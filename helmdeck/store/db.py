@@ -11,6 +11,8 @@ PostgreSQL needs none of this: its writers lock rows explicitly (see ``repo``).
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from helmdeck import config
 from helmdeck.errors import UserError
+from helmdeck.fileio import PRIVATE
 from helmdeck.store.migrations import SCHEMA_HEAD, upgrade
 
 _BUSY_TIMEOUT_S = 60
@@ -94,17 +97,23 @@ def is_readonly(s: Session) -> bool:
 
 def open_store(url: str | None = None) -> Store:
     """The store at ``url`` (default: the configured one), migrated to the current schema."""
+    setting = "HELMDECK_DATABASE_URL"
     if url is None:
-
         url = config.database_url()
-    store = Store(url)
+        setting = config.database_setting()
+    shown = make_url(url).render_as_string(hide_password=True)
+    try:
+        store = Store(url)
+    except OSError as exc:
+        raise UserError(f"{shown}: cannot create the database ({exc.strerror}); check "
+                        f"{setting}") from None
     try:
         store.migrate()
     except OperationalError as exc:
         store.close()
         raise UserError(
-            f"{make_url(url).render_as_string(hide_password=True)}: cannot open the database "
-            f"({' '.join(str(exc.orig).split())}); check HELMDECK_DATABASE_URL"
+            f"{shown}: cannot open the database ({' '.join(str(exc.orig).split())}); "
+            f"check {setting}"
         ) from None
     except BaseException:
         store.close()
@@ -125,7 +134,7 @@ def _make_engine(url: str) -> Engine:
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)
     if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        _private_database_files(Path(parsed.database))
     engine = create_engine(url, connect_args={"timeout": _BUSY_TIMEOUT_S})
 
     @event.listens_for(engine, "connect")
@@ -145,3 +154,21 @@ def _make_engine(url: str) -> Engine:
         conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
     return engine
+
+
+def _private_database_files(db: Path) -> None:
+    """Create the SQLite file 0600 before SQLite does, and tighten older files of ours.
+
+    SQLite creates its ``-wal`` and ``-shm`` files with the database file's mode, so a
+    private database file keeps all three private; without this they are 0644 and anyone
+    on the host can copy the inventory, the overrides and the audit log.
+    """
+    db.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(db, os.O_RDWR | os.O_CREAT, PRIVATE))
+    for path in (db, db.with_name(f"{db.name}-wal"), db.with_name(f"{db.name}-shm")):
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            continue
+        if st.st_uid == os.geteuid() and stat.S_IMODE(st.st_mode) & 0o077:
+            os.chmod(path, PRIVATE)

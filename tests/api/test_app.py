@@ -96,10 +96,8 @@ def test_reveal_shows_real_values_to_admin_and_is_audited(
     assert any(v in r.text for v in generated_secrets(deployment).values())
     with open_store(deployment.url) as store, store.transaction() as s:
         entries = audit.audit_log(s)
-    assert any(
-        e.action == "secret.reveal" and e.target == f"keystone@{NS}" and e.actor == "api:test-admin"
-        for e in entries
-    )
+    assert any(e.action == "secret.reveal" and e.target == f"keystone@{NS}"
+               and e.actor == "api:test-admin" for e in entries)
 
 
 def test_patch_reuse_then_reset_and_etag(api: TestClient, deployment: Deployment) -> None:

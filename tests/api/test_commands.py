@@ -25,7 +25,7 @@ def test_token_create_prints_the_token_alone_on_the_last_line_and_stores_its_has
     assert result.stdout == token + "\n" and token.startswith("hd_")
     assert "shown only this once" in result.stderr
     with open_store() as store, store.transaction() as s:
-        assert tokens.token_info(s, token)[1] == "reader"  # type: ignore[index]
+        assert tokens.token_info(s, token).role == "reader"  # type: ignore[union-attr]
         rows = s.query(TokenRow).all()
         entries = audit.audit_log(s)
     assert [(r.name, r.token_hash) for r in rows] == [

@@ -184,6 +184,17 @@ def test_export_import_history_rollback(cli: Cli, tmp_path: Path) -> None:
     assert "1 charts changed" in cli("overrides", "import", str(export))[0]
     out, _ = cli("helm-override-delete", *KS)
     assert "Deleted chart overrides keystone:openstack" in out
+    from helmdeck import config
+    from helmdeck.store import audit, open_store
+
+    with open_store() as store, store.transaction() as s:
+        log = list(reversed(audit.audit_log(s)))
+    assert {e.actor for e in log} == {config.actor()} and config.actor().startswith("cli:")
+    assert [e.action for e in log] == [
+        "site.import", "overrides.update", "overrides.update", "overrides.rollback",
+        "overrides.import", "overrides.delete",
+    ]
+    assert log[3].detail == "version 3 (to revision 1)"
 
 
 def test_every_override_command_takes_app(cli: Cli, tmp_path: Path) -> None:

@@ -12,8 +12,9 @@ import yaml
 from deploy_env import make_site
 from deploy_fakes import MemoryReleases
 
+from helmdeck import config
 from helmdeck.cli.main import main
-from helmdeck.store import chart_state, open_store, sites
+from helmdeck.store import audit, chart_state, open_store, sites
 
 APP_FILE = str(Path(__file__).resolve().parent / "app.yaml")
 def set_enabled(chart: str, namespace: str, enabled: bool) -> None:
@@ -122,6 +123,15 @@ def test_remove_guard_and_cascade(run: Run, monkeypatch: pytest.MonkeyPatch) -> 
     rc, out, _ = run("plan", "--app", APP_FILE, "-o", "json")
     actions = {r["chart"]: (r["action"], r["reason"]) for r in json.loads(out)}
     assert actions["api"] == ("noop", "disabled") and actions["web"] == ("noop", "disabled")
+    with open_store() as store, store.transaction() as s:
+        log = [(e.actor, e.action, e.target) for e in reversed(audit.audit_log(s))]
+    me = config.actor()
+    applied = [entry for entry in log if entry[1] == "release.apply"]
+    assert len(applied) == 5 and {actor for actor, _, _ in applied} == {me}
+    assert log[len(applied):] == [
+        (me, "release.remove", "web@openstack"), (me, "chart.disable", "web@openstack"),
+        (me, "release.remove", "api@openstack"), (me, "chart.disable", "api@openstack"),
+    ]
 
 
 def test_rollout_refuses_a_disabled_dependency_but_overrides_still_work(

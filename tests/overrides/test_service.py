@@ -262,9 +262,7 @@ def test_reveal_is_audited(service: OverrideService, store: Store) -> None:
     with store.transaction() as s:
         entry = audit.audit_log(s, limit=1)[0]
     assert (entry.actor, entry.action, entry.target) == (
-        "tester",
-        "secret.reveal",
-        "keystone@openstack",
+        "tester", "secret.reveal", "keystone@openstack"
     )
 
 

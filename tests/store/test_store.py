@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
-from sqlalchemy import event, select, text
+from sqlalchemy import create_engine, event, select, text
 from support import run_concurrently
 
 from helmdeck.errors import NotFoundError, UserError
@@ -25,7 +26,7 @@ from helmdeck.store import (
     user_overrides,
 )
 from helmdeck.store.migrations import SCHEMA_HEAD
-from helmdeck.store.models import SecretRow
+from helmdeck.store.models import AuditRow, SecretRow, utcnow
 from helmdeck.store.secrets import (
     Generator,
     SecretBox,
@@ -96,7 +97,7 @@ def test_unreachable_database_is_a_user_error() -> None:
 def test_transaction_rolls_back_on_error(store: Store, make_site: MakeSite) -> None:
     with pytest.raises(RuntimeError), store.transaction() as s:
         sites.save_site(s, make_site(3))
-        audit.audit(s, actor="t", action="site.import", target="lab1")
+        audit.audit(s, actor="t", action=audit.AuditAction.SITE_IMPORT, target="lab1")
         raise RuntimeError("crash mid-change")
     with store.transaction() as s:
         assert sites.load_site(s) is None
@@ -334,11 +335,18 @@ def test_release_state_record_replace_forget(store: Store) -> None:
 def test_audit_log_newest_first(store: Store) -> None:
     with store.transaction() as s:
         for i in range(3):
-            audit.audit(s, actor="u", action="secret.set", target=f"s{i}")
+            audit.audit(s, actor="u", action=audit.AuditAction.SECRET_SET, target=f"s{i}")
     with store.transaction() as s:
         log = audit.audit_log(s, limit=2)
     assert [e.target for e in log] == ["s2", "s1"]
     assert log[0].at.tzinfo is not None
+
+
+def test_audit_takes_only_the_vocabulary(store: Store) -> None:
+    with store.transaction() as s, pytest.raises(TypeError, match="AuditAction"):
+        audit.audit(s, actor="u", action="secret set", target="x")  # type: ignore[arg-type]
+    assert all(a.value == a.value.lower() and "." in a.value and " " not in a.value
+               for a in audit.AuditAction)
 
 
 def test_tokens_store_only_hashes(store: Store) -> None:
@@ -348,11 +356,59 @@ def test_tokens_store_only_hashes(store: Store) -> None:
         with pytest.raises(UserError):
             tokens.create_token(s, "root", "x")  # type: ignore[arg-type]
     with store.transaction() as s:
-        assert tokens.token_info(s, admin) == ("ci", "admin")
-        assert tokens.token_info(s, reader) == ("dash", "reader")
+        info = tokens.token_info(s, admin)
+        assert info is not None and (info.name, info.role) == ("ci", "admin")
+        assert tokens.token_info(s, reader).role == "reader"  # type: ignore[union-attr]
         assert tokens.token_info(s, admin + "x") is None
         dump = str(s.execute(text("SELECT * FROM api_token")).all())
     assert admin not in dump and reader not in dump
+
+
+@pytest.mark.parametrize("name", ["", "x" * 65, "a b", "ci/prod", "ü", "123"])
+def test_token_names_are_bounded(store: Store, name: str) -> None:
+    with store.transaction() as s, pytest.raises(UserError, match="token name"):
+        tokens.create_token(s, "admin", name)
+
+
+def test_longest_token_name_fits_the_audit_actor(store: Store) -> None:
+    name = "n" * 64
+    with store.transaction() as s:
+        tokens.create_token(s, "admin", name)
+        audit.audit(s, actor=f"api:{name}", action=audit.AuditAction.TOKEN_CREATE, target=name)
+    assert len(f"api:{name}") <= AuditRow.__table__.c.actor.type.length  # type: ignore[attr-defined]
+
+
+def test_revoked_and_expired_tokens_keep_their_row_but_not_their_use(store: Store) -> None:
+    with store.transaction() as s:
+        old = tokens.create_token(s, "admin", "old", expires_at=utcnow() - timedelta(seconds=1))
+        live = tokens.create_token(s, "reader", "live", expires_at=utcnow() + timedelta(days=1))
+        gone = tokens.create_token(s, "admin", "gone")
+        tokens.revoke_token(s, tokens.token_info(s, gone).id)  # type: ignore[union-attr]
+    now = utcnow()
+    with store.transaction() as s:
+        states = {t.name: t.state(now) for t in tokens.list_tokens(s)}
+        assert tokens.token_info(s, old).state(now) == "expired"  # type: ignore[union-attr]
+        assert tokens.token_info(s, live).state(now) == "active"  # type: ignore[union-attr]
+    assert states == {"old": "expired", "live": "active", "gone": "revoked"}
+
+
+def test_a_database_at_0002_upgrades_and_keeps_its_tokens(tmp_path: Any) -> None:
+    from alembic import command
+
+    from helmdeck.store.migrations import alembic_config
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "0002")
+        conn.execute(text("INSERT INTO api_token (name, role, token_hash, created_at) "
+                          "VALUES ('ci', 'admin', :h, '2025-01-01 00:00:00')"),
+                     {"h": hashlib.sha256(b"hd_old").hexdigest()})
+    engine.dispose()
+    with open_store(url) as st, st.transaction() as s:
+        info = tokens.token_info(s, "hd_old")
+        assert info is not None and info.state(utcnow()) == "active"
+        assert (info.expires_at, info.revoked_at) == (None, None)
 
 
 # --- read-only transactions and the generation ----------------------------------------------
