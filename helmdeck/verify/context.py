@@ -1,0 +1,56 @@
+"""What every rule reads: the catalog of objects, the node index and the predictions,
+built once per verify run and shared (a rule never recomputes another rule's facts)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from functools import cached_property
+
+from helmdeck.verify.model import Finding, Node, Options, Rendered, Rule
+from helmdeck.verify.predict import NodeIndex, Prediction, predictions
+from helmdeck.verify.workloads import Catalog, Obj, Workload
+
+MAX_HOSTS_SHOWN = 8
+
+
+class Context:
+    def __init__(self, rendered: Sequence[Rendered], nodes: Iterable[Node],
+                 options: Options) -> None:
+        self.rendered = rendered
+        self.options = options
+        self.catalog = Catalog(rendered)
+        self.index = NodeIndex(nodes)
+
+    @cached_property
+    def predictions(self) -> dict[str, Prediction]:
+        return predictions(self.catalog.workloads, self.index)
+
+    def prediction(self, w: Workload) -> Prediction:
+        return self.predictions[w.key]
+
+    def hosts_text(self, hosts: Iterable[str]) -> str:
+        """Host names for a reason, with their roles when known, at most a few of them."""
+        names = sorted(hosts)
+        shown = [self._with_role(h) for h in names[:MAX_HOSTS_SHOWN]]
+        more = len(names) - len(shown)
+        return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
+
+    def _with_role(self, host: str) -> str:
+        roles = self.options.roles
+        if not roles:
+            return host
+        mine = sorted(r for r, hosts in roles.items() if host in hosts)
+        return f"{host} ({'/'.join(mine)})" if mine else host
+
+
+def finding(rule: Rule, obj: Obj, reason: str, fix: str,
+            hosts: Iterable[str] = ()) -> Finding:
+    """A finding of ``rule`` about ``obj``, at the rule's severity."""
+    return Finding(rule.id, rule.severity, obj.release, obj.chart, obj.key, reason, fix,
+                   tuple(sorted(hosts)))
+
+
+def warning(rule: Rule, obj: Obj, reason: str, fix: str, hosts: Iterable[str] = ()) -> Finding:
+    """A finding of an error rule downgraded to a warning (a risk, not a certainty)."""
+    return Finding(rule.id, "warning", obj.release, obj.chart, obj.key, reason, fix,
+                   tuple(sorted(hosts)))
