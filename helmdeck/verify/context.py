@@ -3,12 +3,12 @@ built once per verify run and shared (a rule never recomputes another rule's fac
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cached_property
 
 from helmdeck.verify.model import Finding, Node, Options, Rendered, Rule
 from helmdeck.verify.predict import NodeIndex, Prediction, predictions
-from helmdeck.verify.workloads import Catalog, Obj, Workload
+from helmdeck.verify.workloads import Catalog, Obj, Workload, claim_class
 
 MAX_HOSTS_SHOWN = 8
 
@@ -23,7 +23,33 @@ class Context:
 
     @cached_property
     def predictions(self) -> dict[str, Prediction]:
-        return predictions(self.catalog.workloads, self.index)
+        return predictions(self.catalog.workloads, self.index, self.unbound_claims)
+
+    def unbound_claims(self, w: Workload) -> tuple[str, ...]:
+        """The claims of ``w`` the cluster cannot bind: missing ones (not rendered, not
+        declared external), and with ``storage_classes`` known, those of another class
+        (a StatefulSet's templates named ``<template>-<statefulset>-N``, as it names them)."""
+        classes, out = self.options.storage_classes, []
+        for claim in w.claims():
+            found = [o for o in self.catalog.find("PersistentVolumeClaim", w.namespace, claim)
+                     if o.installed]
+            if not found:
+                if not self.options.external.has("persistentvolumeclaims", w.namespace, claim):
+                    out.append(claim)
+            elif classes is not None and not self._binds(claim_class(found[0].doc)):
+                out.append(claim)
+        if classes is not None:
+            for t in w.claim_templates():
+                if not self._binds(claim_class(t)):
+                    meta = t.get("metadata")
+                    name = meta.get("name", "") if isinstance(meta, Mapping) else ""
+                    out.append(f"{name}-{w.obj.name}-N")
+        return tuple(out)
+
+    def _binds(self, storage_class: str | None) -> bool:
+        classes = self.options.storage_classes or frozenset()
+        effective = self.options.default_storage_class if storage_class is None else storage_class
+        return effective is not None and effective in classes
 
     def prediction(self, w: Workload) -> Prediction:
         return self.predictions[w.key]

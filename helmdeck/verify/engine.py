@@ -50,18 +50,25 @@ def verify(
     return sorted_findings(found)
 
 
-def predict_all(rendered: Sequence[Rendered], nodes: Iterable[Node]) -> dict[str, Prediction]:
-    """Every workload's prediction (hosts, pods, pending), by ``Kind/namespace/name``."""
-    return dict(Context(rendered, nodes, Options()).predictions)
+def predict_all(rendered: Sequence[Rendered], nodes: Iterable[Node],
+                options: Options | None = None) -> dict[str, Prediction]:
+    """Every workload's prediction (hosts, pods, pending), by ``Kind/namespace/name``.
+
+    Of the options only ``external`` (claims that exist elsewhere), ``storage_classes`` and
+    ``default_storage_class`` (which claims bind) change a prediction.
+    """
+    return dict(Context(rendered, nodes, options or Options()).predictions)
 
 
-def placements(rendered: Sequence[Rendered], nodes: Iterable[Node]) -> dict[str, frozenset[str]]:
+def placements(rendered: Sequence[Rendered], nodes: Iterable[Node],
+               options: Options | None = None) -> dict[str, frozenset[str]]:
     """The hosts each workload's pods can run on; for a DaemonSet, exactly the hosts that
     get a pod. Every installed pod template is listed, CronJobs and hook Jobs included."""
-    return {k: p.hosts for k, p in predict_all(rendered, nodes).items()}
+    return {k: p.hosts for k, p in predict_all(rendered, nodes, options).items()}
 
 
-def unschedulable(rendered: Sequence[Rendered], nodes: Iterable[Node], *,
+def unschedulable(rendered: Sequence[Rendered], nodes: Iterable[Node],
+                  options: Options | None = None, *,
                   include_cronjobs: bool = False) -> dict[str, int]:
     """Workloads with pods kube-scheduler leaves Pending: object -> number of Pending pods.
 
@@ -71,6 +78,6 @@ def unschedulable(rendered: Sequence[Rendered], nodes: Iterable[Node], *,
     it counts the pods one run would leave Pending).
     """
     return {
-        k: p.pending for k, p in predict_all(rendered, nodes).items()
+        k: p.pending for k, p in predict_all(rendered, nodes, options).items()
         if p.pending and (include_cronjobs or p.kind != "CronJob")
     }

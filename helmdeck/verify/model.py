@@ -123,12 +123,19 @@ class Options:
     ``registry``: the image mirror (``spec.registry``) or None; ``storage_class``: the class
     every claim must use (``spec.storage.class_name``) or None not to check; ``roles``: host
     names per role, only used to say in a finding which role a host has.
+
+    ``storage_classes`` describes the cluster rather than the site: the classes whose claims
+    get bound there (None: assume every claim that exists binds), with
+    ``default_storage_class`` given to claims that name none. Set them to predict Pending
+    pods on a cluster whose storage is known, such as the test cluster.
     """
 
     registry: str | None = None
     storage_class: str | None = None
     external: External = External()
     roles: Mapping[str, frozenset[str]] | None = None
+    storage_classes: frozenset[str] | None = None
+    default_storage_class: str | None = None
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,9 @@ here means exactly what a cluster would show right after the workloads are creat
   (with more keys it is the count for hosts taken in name order).
 - ``not_created``: a StatefulSet with OrderedReady management creates pod N+1 only once pod
   N is Ready, so behind a Pending pod the remaining ones never exist.
+- ``unbound_claims``: claims that cannot bind (missing, or of a class the cluster does not
+  provision when the options say which it does): the VolumeBinding filter then rejects every
+  node, so all the pods stay Pending, wherever they would fit.
 
 Speed: nodes with equal labels (the per-node hostname aside) and equal taints answer every
 filter alike, so a filter is matched once per such class of nodes, and once per distinct
@@ -26,7 +29,7 @@ are matched node by node.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from helmdeck.verify.model import Node, Taint
@@ -173,6 +176,7 @@ class Prediction:
     preferred_cap: int | None = None
     required_keys: tuple[str, ...] = ()
     preferred_keys: tuple[str, ...] = ()
+    unbound_claims: tuple[str, ...] = ()
 
 
 def _self_keys(terms: Iterable[PodAffinityTerm], w: Workload) -> tuple[str, ...]:
@@ -181,8 +185,8 @@ def _self_keys(terms: Iterable[PodAffinityTerm], w: Workload) -> tuple[str, ...]
                          if t.matches_self(w.labels, w.namespace)}))
 
 
-def predict(w: Workload, index: NodeIndex) -> Prediction:
-    """The prediction for one workload."""
+def predict(w: Workload, index: NodeIndex, unbound: tuple[str, ...] = ()) -> Prediction:
+    """The prediction for one workload; ``unbound`` names its claims that cannot bind."""
     f = node_filter(w.spec, daemonset=w.kind == "DaemonSet")
     fit = index.fit(f)
     required, preferred = anti_affinity(w.spec)
@@ -194,21 +198,24 @@ def predict(w: Workload, index: NodeIndex) -> Prediction:
     pref_cap = index.spread_cap(fit.hosts, tuple(sorted({*req_keys, *pref_keys})), pods) \
         if pods and pref_keys else None
     running = min(pods, cap) if cap is not None else pods
-    if not fit.hosts:
+    if not fit.hosts or unbound:
         running = 0
     pending, not_created = pods - running, 0
     if w.ordered and pending:
         pending, not_created = 1, pending - 1
     return Prediction(w.key, w.kind, w.obj.release, w.obj.chart, fit.hosts, pods, pending,
-                      not_created, fit, f, cap, pref_cap, req_keys, pref_keys)
+                      not_created, fit, f, cap, pref_cap, req_keys, pref_keys, unbound)
 
 
-def predictions(workloads: Iterable[Workload], index: NodeIndex) -> dict[str, Prediction]:
+def predictions(workloads: Iterable[Workload], index: NodeIndex,
+                unbound: Callable[[Workload], tuple[str, ...]] | None = None) -> dict[
+    str, Prediction
+]:
     """Every workload's prediction, by object key (the first of duplicate objects wins)."""
     out: dict[str, Prediction] = {}
     for w in workloads:
         if w.key not in out:
-            out[w.key] = predict(w, index)
+            out[w.key] = predict(w, index, unbound(w) if unbound else ())
     return out
 
 

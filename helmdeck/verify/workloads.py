@@ -31,6 +31,7 @@ POD_KINDS = frozenset({
 # create nothing when the application is rolled out.
 INSTALL_HOOKS = frozenset({"pre-install", "post-install", "pre-upgrade", "post-upgrade"})
 HOOK_ANNOTATION = "helm.sh/hook"
+CLASS_ANNOTATION = "volume.beta.kubernetes.io/storage-class"  # wins over the field
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:
@@ -92,12 +93,36 @@ class Workload:
     def namespace(self) -> str:
         return self.obj.namespace
 
+    def claims(self) -> list[str]:
+        """The PersistentVolumeClaims its volumes mount, by name, in volume order."""
+        out = []
+        for v in self.spec.get("volumes") or ():
+            pvc = _mapping(v).get("persistentVolumeClaim")
+            if isinstance(pvc, Mapping) and pvc.get("claimName"):
+                out.append(str(pvc["claimName"]))
+        return list(dict.fromkeys(out))
+
+    def claim_templates(self) -> list[Mapping[str, Any]]:
+        """A StatefulSet's volumeClaimTemplates (one claim per pod each)."""
+        spec = _mapping(self.obj.doc.get("spec")) if self.kind == "StatefulSet" else {}
+        return [t for t in spec.get("volumeClaimTemplates") or () if isinstance(t, Mapping)]
+
     def containers(self) -> Iterator[Mapping[str, Any]]:
         """Init, regular and ephemeral containers, in that order."""
         for group in ("initContainers", "containers", "ephemeralContainers"):
             for c in self.spec.get(group) or ():
                 if isinstance(c, Mapping):
                     yield c
+
+
+def claim_class(claim: Mapping[str, Any]) -> str | None:
+    """The storage class a claim (or claim template) asks for: the beta annotation if set,
+    else ``storageClassName``; None when it names none (the cluster's default applies)."""
+    annotations = _mapping(_mapping(claim.get("metadata")).get("annotations"))
+    if CLASS_ANNOTATION in annotations:
+        return str(annotations[CLASS_ANNOTATION])
+    value = _mapping(claim.get("spec")).get("storageClassName")
+    return None if value is None else str(value)
 
 
 def _count(value: Any, default: int) -> int:

@@ -13,11 +13,20 @@ from verify_support import (
     job,
     node,
     pod,
+    pvc,
     release,
     statefulset,
 )
 
-from helmdeck.verify import Finding, Options, Taint, placements, predict_all, unschedulable
+from helmdeck.verify import (
+    External,
+    Finding,
+    Options,
+    Taint,
+    placements,
+    predict_all,
+    unschedulable,
+)
 from helmdeck.verify import verify as run_verify
 
 CTL = {"openstack-control-plane": "enabled"}
@@ -220,3 +229,26 @@ def test_hostname_selectors_are_matched_per_node() -> None:
     got = placements([release("app", d, f)], nodes)
     assert got == {"Deployment/openstack/pinned": frozenset({"ctl-1"}),
                    "Deployment/openstack/fields": frozenset({"ctl-1", "ctl-2"})}
+
+
+def test_claims_that_cannot_bind_leave_every_pod_pending() -> None:
+    volume = [{"name": "data", "persistentVolumeClaim": {"claimName": "data"}}]
+    d = deployment("api", 2, nodeSelector=CTL, volumes=volume)
+    vct = [{"metadata": {"name": "mysql"}, "spec": {"storageClassName": "general"}}]
+    db = statefulset("db", 3, claims=vct)
+    nodes = ctl_nodes(2)
+    # a claim that does not exist: Pending whatever the cluster's storage
+    assert unschedulable([release("app", d)], nodes) == {"Deployment/openstack/api": 2}
+    assert unschedulable([release("app", d)], nodes, Options(
+        external=External(persistentvolumeclaims=frozenset({"data"})))) == {}
+    rel = [release("app", d, db, pvc("data", ["ReadWriteMany"], None))]
+    assert unschedulable(rel, nodes) == {}  # storage not modelled: every claim binds
+    fast = Options(storage_classes=frozenset({"fast"}), default_storage_class="fast")
+    assert unschedulable(rel, nodes, fast) == {"StatefulSet/openstack/db": 1}
+    p = predict_all(rel, nodes, fast)["StatefulSet/openstack/db"]
+    assert (p.pending, p.not_created, p.unbound_claims) == (1, 2, ("mysql-db-N",))
+    no_default = Options(storage_classes=frozenset({"fast"}))
+    assert unschedulable(rel, nodes, no_default) == {
+        "StatefulSet/openstack/db": 1, "Deployment/openstack/api": 2}
+    found = run_verify(rel, nodes, fast)
+    assert [(f.rule, f.object) for f in found] == [("VFY007", "StatefulSet/openstack/db")]

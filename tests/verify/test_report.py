@@ -25,6 +25,7 @@ from helmdeck.verify import (
     to_table,
     verify,
 )
+from helmdeck.verify.rules import MODULES
 
 # The parts of SARIF 2.1.0 code-scanning services read, logical locations included.
 SARIF = {
@@ -102,8 +103,6 @@ def test_sarif() -> None:
 
 
 def test_every_rule_is_documented_in_its_module() -> None:
-    from helmdeck.verify.rules import MODULES
-
     for module in MODULES:
         for rule in module.RULES:
             assert f"{rule.id} {rule.name} ({rule.severity})" in (module.__doc__ or ""), rule

@@ -23,6 +23,10 @@ VFY005 prefer-no-schedule (warning)
 VFY006 host-port-conflict (error)
     Two DaemonSets claim the same host port on the same node: one of the two pods stays
     Pending there. Against a replicated workload that may land on such a node, a warning.
+VFY007 claim-unbound (error)
+    Only when the options name the storage classes the cluster provisions: a pod's claim
+    (or StatefulSet claim template) is of another class, so it never binds and every pod
+    mounting it stays Pending. (A claim that does not exist at all is VFY304.)
 """
 
 from __future__ import annotations
@@ -49,7 +53,10 @@ PREFER_NO_SCHEDULE = Rule("VFY005", "prefer-no-schedule", "warning",
                           "tolerate.")
 HOST_PORT = Rule("VFY006", "host-port-conflict", "error",
                  "Two workloads claim the same host port on one node.")
-RULES = (NO_HOST, DS_MISSED, ANTI_REQUIRED, ANTI_PREFERRED, PREFER_NO_SCHEDULE, HOST_PORT)
+UNBOUND = Rule("VFY007", "claim-unbound", "error",
+               "A claim of a storage class the cluster does not provision: pods stay Pending.")
+RULES = (NO_HOST, DS_MISSED, ANTI_REQUIRED, ANTI_PREFERRED, PREFER_NO_SCHEDULE, HOST_PORT,
+         UNBOUND)
 
 
 def _taints(taints: tuple[Taint, ...]) -> str:
@@ -135,6 +142,22 @@ def _prefer(ctx: Context, w: Workload, p: Prediction) -> Iterator[Finding]:
                   hosts)
 
 
+def _unbound(ctx: Context, w: Workload, p: Prediction) -> Iterator[Finding]:
+    classes = ctx.options.storage_classes
+    if classes is None or not p.unbound_claims or not p.hosts:
+        return
+    missing = set(w.claims()) - {
+        c for c in w.claims() if ctx.catalog.find("PersistentVolumeClaim", w.namespace, c)}
+    claims = [c for c in p.unbound_claims if c not in missing]
+    if claims:
+        have = ", ".join(sorted(classes)) or "none"
+        yield finding(UNBOUND, w.obj,
+                      f"{p.pods} pod(s) stay Pending: claim {', '.join(claims)} is of a storage "
+                      f"class the cluster does not provision (it has: {have})",
+                      "use one of the cluster's storage classes (the site's class_name), or "
+                      "add the class to the cluster")
+
+
 def _port_conflicts(ctx: Context) -> Iterator[Finding]:
     """Pairs with a DaemonSet in them: two replicated workloads the scheduler keeps apart
     itself (the NodePorts filter), but a DaemonSet pod is bound to its node."""
@@ -171,4 +194,5 @@ def check(ctx: Context) -> Iterator[Finding]:
         yield from _missed(ctx, w, p)
         yield from _spread(w, p)
         yield from _prefer(ctx, w, p)
+        yield from _unbound(ctx, w, p)
     yield from _port_conflicts(ctx)

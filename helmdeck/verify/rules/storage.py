@@ -26,7 +26,7 @@ from typing import Any
 from helmdeck.verify.context import Context, finding, warning
 from helmdeck.verify.model import Finding, Rule
 from helmdeck.verify.scheduling import selector_of
-from helmdeck.verify.workloads import Obj, Workload
+from helmdeck.verify.workloads import Obj, Workload, claim_class
 
 RWO = Rule("VFY201", "rwo-claim-shared", "error",
            "A ReadWriteOnce claim is mounted by pods that can run on different nodes.")
@@ -36,7 +36,6 @@ BACKEND = Rule("VFY203", "backend-missing", "error",
                "A service is deployed without a backend it needs.")
 RULES = (RWO, CLASS, BACKEND)
 
-CLASS_ANNOTATION = "volume.beta.kubernetes.io/storage-class"  # wins over the field
 
 
 @dataclass(frozen=True)
@@ -60,16 +59,6 @@ BACKENDS = (
 )
 
 
-def _claims(w: Workload) -> list[str]:
-    out = []
-    for v in w.spec.get("volumes") or ():
-        if isinstance(v, Mapping):
-            pvc = v.get("persistentVolumeClaim")
-            if isinstance(pvc, Mapping) and pvc.get("claimName"):
-                out.append(str(pvc["claimName"]))
-    return out
-
-
 def _modes(doc: Mapping[str, Any]) -> set[str]:
     spec = doc.get("spec") or {}
     modes = spec.get("accessModes") if isinstance(spec, Mapping) else None
@@ -79,7 +68,7 @@ def _modes(doc: Mapping[str, Any]) -> set[str]:
 def _shared(ctx: Context) -> Iterator[Finding]:
     users: dict[tuple[str, str], list[Workload]] = defaultdict(list)
     for w in ctx.catalog.workloads:
-        for claim in dict.fromkeys(_claims(w)):
+        for claim in w.claims():
             users[(w.namespace, claim)].append(w)
     for (ns, claim), ws in sorted(users.items()):
         pvcs = [o for o in ctx.catalog.find("PersistentVolumeClaim", ns, claim) if o.installed]
@@ -106,17 +95,9 @@ def _shared(ctx: Context) -> Iterator[Finding]:
                           "supports it (or a shared backend such as ceph)", hosts)
 
 
-def _class_of(meta: Mapping[str, Any], spec: Mapping[str, Any]) -> str | None:
-    annotations = meta.get("annotations") or {}
-    if isinstance(annotations, Mapping) and CLASS_ANNOTATION in annotations:
-        return str(annotations[CLASS_ANNOTATION])
-    value = spec.get("storageClassName")
-    return None if value is None else str(value)
-
-
-def _check_class(obj: Obj, what: str, meta: Mapping[str, Any], spec: Mapping[str, Any],
+def _check_class(obj: Obj, what: str, claim: Mapping[str, Any],
                  want: str) -> Iterator[Finding]:
-    have = _class_of(meta, spec)
+    have = claim_class(claim)
     fix = f"set its storage class to {want} (openstack-helm: the chart's volume class_name " \
           "or storage_class value)"
     if have is None:
@@ -139,15 +120,13 @@ def _classes(ctx: Context) -> Iterator[Finding]:
         if not isinstance(spec, Mapping):
             continue
         if o.kind == "PersistentVolumeClaim":
-            yield from _check_class(o, f"claim {o.name}", o.doc.get("metadata") or {}, spec,
-                                    want)
+            yield from _check_class(o, f"claim {o.name}", o.doc, want)
         elif o.kind == "StatefulSet":
             for t in spec.get("volumeClaimTemplates") or ():
                 if isinstance(t, Mapping):
                     meta = t.get("metadata") or {}
                     name = meta.get("name", "") if isinstance(meta, Mapping) else ""
-                    yield from _check_class(o, f"volumeClaimTemplate {name}", meta,
-                                            t.get("spec") or {}, want)
+                    yield from _check_class(o, f"volumeClaimTemplate {name}", t, want)
 
 
 def _backends(ctx: Context) -> Iterator[Finding]:
