@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from functools import cached_property
 
 from helmdeck.verify.model import Finding, Node, Options, Rendered, Rule
-from helmdeck.verify.predict import NodeIndex, Prediction, predictions
+from helmdeck.verify.predict import NodeIndex, Obstacles, Prediction, predictions
 from helmdeck.verify.workloads import Catalog, Obj, Workload, claim_class
 
 MAX_HOSTS_SHOWN = 8
@@ -23,7 +23,21 @@ class Context:
 
     @cached_property
     def predictions(self) -> dict[str, Prediction]:
-        return predictions(self.catalog.workloads, self.index, self.unbound_claims)
+        return predictions(self.catalog.workloads, self.index, self.obstacles)
+
+    def obstacles(self, w: Workload) -> Obstacles:
+        return Obstacles(self.unbound_claims(w), self.refused(w))
+
+    def refused(self, w: Workload) -> str:
+        """Why the API server refuses ``w``'s pods: a ServiceAccount nobody makes."""
+        account = w.spec.get("serviceAccountName") or w.spec.get("serviceAccount")
+        if not account or account == "default":
+            return ""
+        name = str(account)
+        if self.options.external.has("serviceaccounts", w.namespace, name) or any(
+                o.installed for o in self.catalog.find("ServiceAccount", w.namespace, name)):
+            return ""
+        return f"ServiceAccount {w.namespace}/{name} does not exist"
 
     def unbound_claims(self, w: Workload) -> tuple[str, ...]:
         """The claims of ``w`` the cluster cannot bind: missing ones (not rendered, not

@@ -19,6 +19,8 @@ here means exactly what a cluster would show right after the workloads are creat
 - ``unbound_claims``: claims that cannot bind (missing, or of a class the cluster does not
   provision when the options say which it does): the VolumeBinding filter then rejects every
   node, so all the pods stay Pending, wherever they would fit.
+- ``refused``: why the API server refuses the pods outright (a ServiceAccount that does not
+  exist): they are never created, so none is Pending and all count in ``not_created``.
 
 Speed: nodes with equal labels (the per-node hostname aside) and equal taints answer every
 filter alike, so a filter is matched once per such class of nodes, and once per distinct
@@ -177,6 +179,15 @@ class Prediction:
     required_keys: tuple[str, ...] = ()
     preferred_keys: tuple[str, ...] = ()
     unbound_claims: tuple[str, ...] = ()
+    refused: str = ""
+
+
+@dataclass(frozen=True)
+class Obstacles:
+    """What keeps a workload's pods from running besides the nodes (see the module doc)."""
+
+    unbound_claims: tuple[str, ...] = ()
+    refused: str = ""
 
 
 def _self_keys(terms: Iterable[PodAffinityTerm], w: Workload) -> tuple[str, ...]:
@@ -185,8 +196,8 @@ def _self_keys(terms: Iterable[PodAffinityTerm], w: Workload) -> tuple[str, ...]
                          if t.matches_self(w.labels, w.namespace)}))
 
 
-def predict(w: Workload, index: NodeIndex, unbound: tuple[str, ...] = ()) -> Prediction:
-    """The prediction for one workload; ``unbound`` names its claims that cannot bind."""
+def predict(w: Workload, index: NodeIndex, obstacles: Obstacles = Obstacles()) -> Prediction:
+    """The prediction for one workload."""
     f = node_filter(w.spec, daemonset=w.kind == "DaemonSet")
     fit = index.fit(f)
     required, preferred = anti_affinity(w.spec)
@@ -198,24 +209,27 @@ def predict(w: Workload, index: NodeIndex, unbound: tuple[str, ...] = ()) -> Pre
     pref_cap = index.spread_cap(fit.hosts, tuple(sorted({*req_keys, *pref_keys})), pods) \
         if pods and pref_keys else None
     running = min(pods, cap) if cap is not None else pods
-    if not fit.hosts or unbound:
+    if not fit.hosts or obstacles.unbound_claims:
         running = 0
     pending, not_created = pods - running, 0
     if w.ordered and pending:
         pending, not_created = 1, pending - 1
+    if obstacles.refused:
+        pending, not_created = 0, pods
     return Prediction(w.key, w.kind, w.obj.release, w.obj.chart, fit.hosts, pods, pending,
-                      not_created, fit, f, cap, pref_cap, req_keys, pref_keys, unbound)
+                      not_created, fit, f, cap, pref_cap, req_keys, pref_keys,
+                      obstacles.unbound_claims, obstacles.refused)
 
 
 def predictions(workloads: Iterable[Workload], index: NodeIndex,
-                unbound: Callable[[Workload], tuple[str, ...]] | None = None) -> dict[
+                obstacles: Callable[[Workload], Obstacles] | None = None) -> dict[
     str, Prediction
 ]:
     """Every workload's prediction, by object key (the first of duplicate objects wins)."""
     out: dict[str, Prediction] = {}
     for w in workloads:
         if w.key not in out:
-            out[w.key] = predict(w, index, unbound(w) if unbound else ())
+            out[w.key] = predict(w, index, obstacles(w) if obstacles else Obstacles())
     return out
 
 

@@ -308,6 +308,22 @@ def node_filter(spec: Mapping[str, Any], *, daemonset: bool = False) -> NodeFilt
                       _text(node_name) if node_name else None)
 
 
+def preferred_terms(spec: Mapping[str, Any]) -> tuple[Term, ...]:
+    """The preferred node affinity terms that count (non-zero weight, not empty, parsed)."""
+    affinity = spec.get("affinity")
+    node_affinity = affinity.get("nodeAffinity") if isinstance(affinity, Mapping) else None
+    raw = node_affinity.get("preferredDuringSchedulingIgnoredDuringExecution") \
+        if isinstance(node_affinity, Mapping) else None
+    out = []
+    for item in raw or ():
+        if isinstance(item, Mapping) and item.get("weight") and isinstance(
+                item.get("preference"), Mapping):
+            term = parse_term(item["preference"])
+            if term is not None and term.valid:
+                out.append(term)
+    return tuple(out)
+
+
 # --- label selectors (pod anti-affinity, Services, dependencies) ------------------------
 
 

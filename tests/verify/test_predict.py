@@ -15,6 +15,7 @@ from verify_support import (
     pod,
     pvc,
     release,
+    simple,
     statefulset,
 )
 
@@ -252,3 +253,25 @@ def test_claims_that_cannot_bind_leave_every_pod_pending() -> None:
         "StatefulSet/openstack/db": 1, "Deployment/openstack/api": 2}
     found = run_verify(rel, nodes, fast)
     assert [(f.rule, f.object) for f in found] == [("VFY007", "StatefulSet/openstack/db")]
+
+
+def test_preferred_node_affinity_nobody_matches_is_a_warning() -> None:
+    def preferring(value: str) -> dict[str, Any]:
+        return deployment("api", 1, nodeSelector=CTL, affinity={"nodeAffinity": {
+            "preferredDuringSchedulingIgnoredDuringExecution": [{"weight": 5, "preference": {
+                "matchExpressions": [{"key": "disk", "operator": "In", "values": [value]}]}}]}})
+
+    nodes = [node("ctl-0", {**CTL, "disk": "ssd"}), node("ctl-1", CTL)]
+    assert findings([preferring("ssd")], nodes) == []
+    [f] = findings([preferring("nvme")], nodes)
+    assert (f.rule, f.severity) == ("VFY008", "warning")
+
+
+def test_pods_of_a_missing_service_account_are_never_created() -> None:
+    d = deployment("api", 2, serviceAccountName="api")
+    p = predict_all([release("app", d)], ctl_nodes(1))["Deployment/openstack/api"]
+    assert (p.pending, p.not_created, p.refused) == (0, 2, "ServiceAccount openstack/api does "
+                                                           "not exist")
+    p = predict_all([release("app", d, simple("ServiceAccount", "api"))],
+                    ctl_nodes(1))["Deployment/openstack/api"]
+    assert (p.pending, p.not_created) == (0, 0)

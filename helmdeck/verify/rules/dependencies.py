@@ -226,8 +226,9 @@ def _service(ctx: Context, w: Workload, ns: str, name: str) -> Iterator[Finding]
 
 
 def _runs(ctx: Context, w: Workload) -> bool:
+    """Whether at least one pod of ``w`` gets created and scheduled."""
     p = ctx.prediction(w)
-    return bool(p.hosts) and (w.kind == "DaemonSet" or p.pods > p.pending)
+    return bool(p.hosts) and p.pods - p.pending - p.not_created > 0
 
 
 def _job(ctx: Context, w: Workload, ns: str, name: str,

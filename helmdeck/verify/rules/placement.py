@@ -27,6 +27,9 @@ VFY007 claim-unbound (error)
     Only when the options name the storage classes the cluster provisions: a pod's claim
     (or StatefulSet claim template) is of another class, so it never binds and every pod
     mounting it stays Pending. (A claim that does not exist at all is VFY304.)
+VFY008 node-affinity-preferred (warning)
+    No node the workload can run on matches any of its preferred node affinity terms: the
+    preference is dead weight, or the nodes it wants lack their labels.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from collections.abc import Iterator, Mapping
 from helmdeck.verify.context import Context, finding, warning
 from helmdeck.verify.model import Finding, Rule, Taint
 from helmdeck.verify.predict import Prediction, describe_key
-from helmdeck.verify.scheduling import host_ports, ports_conflict
+from helmdeck.verify.scheduling import host_ports, ports_conflict, preferred_terms
 from helmdeck.verify.workloads import Workload
 
 NO_HOST = Rule("VFY001", "placement-no-host", "error",
@@ -55,8 +58,10 @@ HOST_PORT = Rule("VFY006", "host-port-conflict", "error",
                  "Two workloads claim the same host port on one node.")
 UNBOUND = Rule("VFY007", "claim-unbound", "error",
                "A claim of a storage class the cluster does not provision: pods stay Pending.")
+PREFERRED_NODES = Rule("VFY008", "node-affinity-preferred", "warning",
+                       "No node the workload fits matches its preferred node affinity.")
 RULES = (NO_HOST, DS_MISSED, ANTI_REQUIRED, ANTI_PREFERRED, PREFER_NO_SCHEDULE, HOST_PORT,
-         UNBOUND)
+         UNBOUND, PREFERRED_NODES)
 
 
 def _taints(taints: tuple[Taint, ...]) -> str:
@@ -158,6 +163,19 @@ def _unbound(ctx: Context, w: Workload, p: Prediction) -> Iterator[Finding]:
                       "add the class to the cluster")
 
 
+def _preferred_nodes(ctx: Context, w: Workload, p: Prediction) -> Iterator[Finding]:
+    terms = preferred_terms(w.spec)
+    if not terms or not p.hosts:
+        return
+    nodes = ctx.index.nodes
+    if any(t.matches(h, nodes[h].labels) for h in p.hosts for t in terms):
+        return
+    yield finding(PREFERRED_NODES, w.obj,
+                  f"none of the {len(p.hosts)} node(s) it can run on matches its preferred "
+                  "node affinity",
+                  "label the nodes it should prefer, or drop the preference")
+
+
 def _port_conflicts(ctx: Context) -> Iterator[Finding]:
     """Pairs with a DaemonSet in them: two replicated workloads the scheduler keeps apart
     itself (the NodePorts filter), but a DaemonSet pod is bound to its node."""
@@ -195,4 +213,5 @@ def check(ctx: Context) -> Iterator[Finding]:
         yield from _spread(w, p)
         yield from _prefer(ctx, w, p)
         yield from _unbound(ctx, w, p)
+        yield from _preferred_nodes(ctx, w, p)
     yield from _port_conflicts(ctx)
