@@ -87,10 +87,10 @@ def finding(rule: Rule, obj: Obj, reason: str, fix: str,
             hosts: Iterable[str] = ()) -> Finding:
     """A finding of ``rule`` about ``obj``, at the rule's severity."""
     return Finding(rule.id, rule.severity, obj.release, obj.chart, obj.key, reason, fix,
-                   tuple(sorted(hosts)))
+                   tuple(sorted(hosts)), obj.source)
 
 
 def warning(rule: Rule, obj: Obj, reason: str, fix: str, hosts: Iterable[str] = ()) -> Finding:
     """A finding of an error rule downgraded to a warning (a risk, not a certainty)."""
     return Finding(rule.id, "warning", obj.release, obj.chart, obj.key, reason, fix,
-                   tuple(sorted(hosts)))
+                   tuple(sorted(hosts)), obj.source)

@@ -52,7 +52,12 @@ def parse_manifests(manifests: Mapping[str, str], where: str = "") -> tuple[
     NOTES.txt, empty documents and documents that are not mappings are left out; a document
     that is not YAML is a user error naming the template (a patched chart can produce one).
     """
-    docs: list[dict[str, Any]] = []
+    return tuple(doc for _, doc in _parse(manifests, where))
+
+
+def _parse(manifests: Mapping[str, str], where: str) -> list[tuple[str, dict[str, Any]]]:
+    """(template path, document) for every document, templates in path order."""
+    docs: list[tuple[str, dict[str, Any]]] = []
     with _gc_paused():
         for path in sorted(manifests):
             if path.endswith("NOTES.txt"):
@@ -62,8 +67,8 @@ def parse_manifests(manifests: Mapping[str, str], where: str = "") -> tuple[
             except yaml.YAMLError as exc:
                 first = str(exc).splitlines()[0]
                 raise UserError(f"{where}{path}: not YAML: {first}") from None
-            docs.extend(d for d in found if isinstance(d, dict) and d)
-    return tuple(docs)
+            docs.extend((path, d) for d in found if isinstance(d, dict) and d)
+    return docs
 
 
 @contextmanager
@@ -82,8 +87,11 @@ def _gc_paused() -> Iterator[None]:
 
 def rendered_from(chart: str, release: str, namespace: str,
                   manifests: Mapping[str, str]) -> Rendered:
-    """A :class:`Rendered` from one release's ``{template path: YAML text}``."""
-    return Rendered(chart, release, namespace, parse_manifests(manifests, f"{chart}: "))
+    """A :class:`Rendered` from one release's ``{template path: YAML text}``, each document
+    with the template it came from."""
+    pairs = _parse(manifests, f"{chart}: ")
+    return Rendered(chart, release, namespace, tuple(d for _, d in pairs),
+                    tuple(p for p, _ in pairs))
 
 
 def nodes_from_specs(specs: Iterable[NodeSpecLike]) -> list[Node]:

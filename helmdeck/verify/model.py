@@ -43,12 +43,15 @@ class Node:
 @dataclass(frozen=True)
 class Rendered:
     """One release's render: every manifest document, parsed (NOTES.txt and empty ones left
-    out). ``namespace`` is the release namespace, where objects without their own go."""
+    out). ``namespace`` is the release namespace, where objects without their own go.
+    ``sources``, when given, is each document's template path (same order), which findings
+    and SARIF point at."""
 
     chart: str
     release: str
     namespace: str
     documents: tuple[Mapping[str, Any], ...]
+    sources: tuple[str, ...] = ()
 
 
 # The kinds of object an operator can declare as provided outside the application.
@@ -153,7 +156,9 @@ class Finding:
     """One problem with one object of one release.
 
     ``object`` is ``Kind/namespace/name`` (``Kind/name`` for cluster-scoped kinds);
-    ``hosts`` lists the hosts the finding is about, when it is about some (sorted).
+    ``hosts`` lists the hosts the finding is about, when it is about some (sorted);
+    ``source`` is the template that rendered the object (``chart/templates/x.yaml``), when
+    known.
     """
 
     rule: str
@@ -164,6 +169,7 @@ class Finding:
     reason: str
     fix: str
     hosts: tuple[str, ...] = ()
+    source: str = ""
 
     def sort_key(self) -> tuple[int, str, str, str, str, str]:
         """Errors first, then by release, object and rule: stable whatever the rule order."""

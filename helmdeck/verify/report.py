@@ -20,7 +20,8 @@ def _name(rule_id: str) -> str:
 
 
 def to_json(findings: Sequence[Finding]) -> list[dict[str, Any]]:
-    """One dict per finding, in the findings' order (``hosts`` only when there are some)."""
+    """One dict per finding, in the findings' order (``hosts`` and ``source`` only when
+    known)."""
     out = []
     for f in findings:
         row: dict[str, Any] = {
@@ -30,6 +31,8 @@ def to_json(findings: Sequence[Finding]) -> list[dict[str, Any]]:
         }
         if f.hosts:
             row["hosts"] = list(f.hosts)
+        if f.source:
+            row["source"] = f.source
         out.append(row)
     return out
 
@@ -58,10 +61,19 @@ def _tool_version() -> str:
         return "0"
 
 
+def _location(f: Finding) -> dict[str, Any]:
+    loc: dict[str, Any] = {"logicalLocations": [{
+        "name": f.object, "fullyQualifiedName": f"{f.release}/{f.object}", "kind": "object"}]}
+    if f.source:
+        loc["physicalLocation"] = {"artifactLocation": {"uri": f.source}}
+    return loc
+
+
 def to_sarif(findings: Sequence[Finding]) -> dict[str, Any]:
     """A SARIF 2.1.0 log: every rule in ``tool.driver.rules``, one result per finding with
     its rule, level, message (reason and fix) and a logical location naming the object
-    (fully qualified ``release/Kind/namespace/name``)."""
+    (fully qualified ``release/Kind/namespace/name``), plus the template as a physical
+    location when known (code-scanning UIs file results under it)."""
     ids = sorted(RULES)
     rules = [
         {
@@ -78,13 +90,7 @@ def to_sarif(findings: Sequence[Finding]) -> dict[str, Any]:
             "ruleIndex": ids.index(f.rule),
             "level": f.severity,
             "message": {"text": f"{f.reason}. Fix: {f.fix}"},
-            "locations": [{
-                "logicalLocations": [{
-                    "name": f.object,
-                    "fullyQualifiedName": f"{f.release}/{f.object}",
-                    "kind": "object",
-                }],
-            }],
+            "locations": [_location(f)],
             "properties": {"release": f.release, "chart": f.chart,
                            **({"hosts": list(f.hosts)} if f.hosts else {})},
         }

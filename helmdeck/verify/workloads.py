@@ -53,6 +53,7 @@ class Obj:
     chart: str
     doc: Mapping[str, Any] = field(hash=False, compare=False, repr=False)
     hooks: frozenset[str] = frozenset()
+    source: str = ""
 
     @property
     def key(self) -> str:
@@ -183,14 +184,15 @@ def objects_of(rendered: Sequence[Rendered]) -> list[Obj]:
     """Every object with a kind, each with its namespace resolved, in render order."""
     out = []
     for r in rendered:
-        for doc in r.documents:
+        sources = r.sources if len(r.sources) == len(r.documents) else ("",) * len(r.documents)
+        for doc, source in zip(r.documents, sources, strict=True):
             kind = doc.get("kind")
             if not isinstance(kind, str) or not kind:
                 continue
             meta = _mapping(doc.get("metadata"))
             ns = "" if kind in CLUSTER_SCOPED else str(meta.get("namespace") or r.namespace)
             out.append(Obj(kind, str(meta.get("name") or ""), ns, r.release, r.chart, doc,
-                           _hooks(meta)))
+                           _hooks(meta), source))
     return out
 
 

@@ -70,6 +70,9 @@ def test_ovn_controller_misses_the_tainted_computes(ovn_pvc: dict[str, Any]) -> 
         CINDER_BOOTSTRAP,
     }
     assert all(f.severity == "error" for f in ovn_pvc["findings"])
+    [missed] = [f for f in ovn_pvc["findings"] if f.rule == "VFY002"]
+    assert missed.source == "ovn/templates/daemonset-controller.yaml"
+    assert "species=hypervisor:NoSchedule is not tolerated" in missed.reason
     where = placements(ovn_pvc["rendered"], ovn_pvc["nodes"])
     assert where[OVN_CONTROLLER] == CONTROLLERS
     assert where["DaemonSet/openstack/nova-compute-default"] == frozenset(COMPUTES)

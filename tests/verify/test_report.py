@@ -102,6 +102,17 @@ def test_sarif() -> None:
                    "kind": "object"}
 
 
+def test_sources_become_physical_locations() -> None:
+    r = rendered_from("nova", "nova", "openstack", {
+        "nova/templates/service.yaml": "kind: Service\nmetadata: {name: a_b}\n"
+                                       "spec: {ports: [{name: http, port: 80}]}\n"})
+    [f] = verify([r], NODES)
+    assert f.source == "nova/templates/service.yaml"
+    assert to_json([f])[0]["source"] == f.source
+    loc = to_sarif([f])["runs"][0]["results"][0]["locations"][0]
+    assert loc["physicalLocation"] == {"artifactLocation": {"uri": f.source}}
+
+
 def test_every_rule_is_documented_in_its_module() -> None:
     for module in MODULES:
         for rule in module.RULES:
