@@ -62,9 +62,11 @@ def predict_all(rendered: Sequence[Rendered], nodes: Iterable[Node],
 
 def placements(rendered: Sequence[Rendered], nodes: Iterable[Node],
                options: Options | None = None) -> dict[str, frozenset[str]]:
-    """The hosts each workload's pods can run on; for a DaemonSet, exactly the hosts that
-    get a pod. Every installed pod template is listed, CronJobs and hook Jobs included."""
-    return {k: p.hosts for k, p in predict_all(rendered, nodes, options).items()}
+    """The hosts each workload's pods can run on; for a DaemonSet, exactly the hosts where it
+    gets a running pod. Every installed pod template is listed, CronJobs and hook Jobs
+    included; one whose pods cannot run anywhere (no node fits, a claim that cannot bind, a
+    refused ServiceAccount) maps to the empty set."""
+    return {k: p.runs_on for k, p in predict_all(rendered, nodes, options).items()}
 
 
 def unschedulable(rendered: Sequence[Rendered], nodes: Iterable[Node],

@@ -95,12 +95,12 @@ def rendered_from(chart: str, release: str, namespace: str,
 
 
 def nodes_from_specs(specs: Iterable[NodeSpecLike]) -> list[Node]:
-    """Nodes as they are once ``nodes apply`` ran: the inventory's labels and taints plus
-    the labels every node has (hostname, os=linux, arch=amd64), which the inventory's win
-    over only for os and arch."""
+    """Nodes as they are once ``nodes apply`` ran: the labels every node has (hostname =
+    the node's name, os=linux, arch=amd64) overwritten by the inventory's labels, which is
+    what ``nodes apply`` does to them, and the inventory's taints."""
     out = []
     for s in specs:
-        labels = {OS_LABEL: "linux", ARCH_LABEL: "amd64", **s.labels, HOSTNAME_LABEL: s.name}
+        labels = {HOSTNAME_LABEL: s.name, OS_LABEL: "linux", ARCH_LABEL: "amd64", **s.labels}
         taints = tuple(Taint(t.key, t.value, t.effect) for t in s.taints)
         out.append(Node(s.name, dict(sorted(labels.items())), taints))
     return out

@@ -181,6 +181,12 @@ class Prediction:
     unbound_claims: tuple[str, ...] = ()
     refused: str = ""
 
+    @property
+    def runs_on(self) -> frozenset[str]:
+        """The hosts its pods can actually run on: ``hosts``, unless claims that cannot bind
+        or a refused pod keep them from running anywhere."""
+        return frozenset() if self.unbound_claims or self.refused else self.hosts
+
 
 @dataclass(frozen=True)
 class Obstacles:

@@ -442,9 +442,10 @@ ANY_IP = "0.0.0.0"
 
 
 def host_ports(spec: Mapping[str, Any]) -> frozenset[HostPort]:
-    """The host ports the pod claims (NodePorts filter). With ``hostNetwork`` the API server
-    defaults every container port's ``hostPort`` to its ``containerPort``; sidecar init
-    containers (restartPolicy Always) count like containers."""
+    """The host ports the pod claims (NodePorts filter, ``pkg/scheduler/util``
+    ``GetHostPorts``: containers and sidecar init containers, restartPolicy Always). With
+    ``hostNetwork`` the API server defaults every such port's ``hostPort`` to its
+    ``containerPort`` (``pkg/apis/core/v1/defaults.go``)."""
     host_network = spec.get("hostNetwork") is True
     containers = [c for c in spec.get("containers") or () if isinstance(c, Mapping)]
     containers += [c for c in spec.get("initContainers") or ()

@@ -272,6 +272,8 @@ def test_pods_of_a_missing_service_account_are_never_created() -> None:
     p = predict_all([release("app", d)], ctl_nodes(1))["Deployment/openstack/api"]
     assert (p.pending, p.not_created, p.refused) == (0, 2, "ServiceAccount openstack/api does "
                                                            "not exist")
+    assert placements([release("app", d)], ctl_nodes(1)) == {
+        "Deployment/openstack/api": frozenset()}
     p = predict_all([release("app", d, simple("ServiceAccount", "api"))],
                     ctl_nodes(1))["Deployment/openstack/api"]
     assert (p.pending, p.not_created) == (0, 0)
