@@ -7,8 +7,10 @@ else keeps the application from starting: dependencies that never resolve, claim
 cannot attach, references to missing objects and names the API server refuses. It is pure:
 plain data in, sorted findings out; no Helm, no cluster.
 
-Rules, documented in their modules: ``rules.placement`` (VFY001-006), ``rules.dependencies``
-(VFY101-108), ``rules.storage`` (VFY201-203), ``rules.references`` (VFY301-310).
+Rules, documented in their modules: ``rules.placement`` (VFY001-008), ``rules.dependencies``
+(VFY101-109, with ``readiness`` for what never becomes Ready), ``rules.storage``
+(VFY201-203), ``rules.references`` (VFY301-310). ``placements``, ``unschedulable`` and
+``predict_all`` give the raw predictions a real scheduler can be checked against.
 
 Typical use::
 

@@ -348,3 +348,50 @@ def test_external_from_mapping() -> None:
         External.from_mapping({"service": ["x"]})
     with pytest.raises(UserError, match="expected a list"):
         External.from_mapping({"secrets": "x"})
+
+
+# --- readiness: dependencies of dependencies ------------------------------------------
+
+CTL_ONLY = {"nodeSelector": {"role": "ctl"}}
+
+
+def test_waiting_on_something_that_never_becomes_ready() -> None:
+    missing = deployment("db", 1, {"app": "db"}, initContainers=[entrypoint(JOBS="nope")],
+                         **CTL_ONLY)
+    svc = service("db", {"app": "db"})
+    api = deployment("api", 1, {"app": "api"}, initContainers=[
+        entrypoint(SERVICE=f"{NS}:db")], **CTL_ONLY)
+    sync = job("sync", initContainers=[entrypoint(POD_JSON=pods_json({"app": "api"}, False))],
+               **CTL_ONLY)
+    found = run(release("a", missing, svc, api, sync))
+    assert [(f.rule, f.object) for f in found] == [
+        ("VFY109", "Deployment/openstack/api"), ("VFY102", "Deployment/openstack/db"),
+        ("VFY109", "Job/openstack/sync")]
+    assert "Service openstack/db (Deployment/openstack/db never becomes Ready)" in found[0].reason
+    assert found[2].reason.startswith("never completes")
+
+
+def test_a_dependency_cycle_never_becomes_ready() -> None:
+    a = deployment("a", 1, {"app": "a"}, initContainers=[
+        entrypoint(POD_JSON=pods_json({"app": "b"}, False))], **CTL_ONLY)
+    b = deployment("b", 1, {"app": "b"}, initContainers=[
+        entrypoint(POD_JSON=pods_json({"app": "a"}, False))], **CTL_ONLY)
+    assert ids(run(release("x", a, b))) == ["VFY109", "VFY109"]
+
+
+def test_daemonset_dependency_is_per_node() -> None:
+    """kubernetes-entrypoint: met on a node without the DaemonSet's pod, or with a Ready one."""
+    ovs = daemonset("ovs", {"app": "ovs"}, nodeSelector={"role": "ctl"}, initContainers=[
+        entrypoint(POD_JSON=pods_json({"app": "agent"}, True))])
+    agent = daemonset("agent", {"app": "agent"},
+                      affinity={"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution":
+                                {"nodeSelectorTerms": [{"matchFields": [
+                                    {"key": "metadata.name", "operator": "In",
+                                     "values": ["ctl-0"]}]}]}}})
+    user = daemonset("user", tolerations=ALL, initContainers=[entrypoint(DAEMONSET="ovs")])
+    found = run(release("x", ovs, agent, user))
+    # ovs lacks its agent on ctl-1: ovs is stuck there, so user is stuck there too; on
+    # cmp-0 (no ovs pod) and ctl-0 (a Ready one) user is fine
+    got = [(f.rule, f.object, f.hosts) for f in found]
+    assert got == [("VFY105", "DaemonSet/openstack/ovs", ("ctl-1",)),
+                   ("VFY109", "DaemonSet/openstack/user", ("ctl-1",))]

@@ -34,17 +34,23 @@ VFY107 dependency-custom-resource-missing (warning)
 VFY108 dependency-malformed (warning)
     A dependency variable kubernetes-entrypoint cannot parse: it ignores it, so the pod does
     not wait for what the chart meant.
+VFY109 dependency-never-ready (error)
+    Everything the pod waits for exists and can run, but some of it never becomes Ready
+    itself (it waits, directly or through others, on something that is missing or stuck, or
+    on a cycle): the pod stays in Init wherever it runs (a DaemonSet: on the nodes named).
+    Computed by ``helmdeck.verify.readiness``; reported only where VFY101-106 do not
+    already explain the workload.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from helmdeck.verify.context import Context, finding, warning
+from helmdeck.verify.entrypoint import PodDependency, waits_of
 from helmdeck.verify.model import Finding, Rule
+from helmdeck.verify.readiness import Readiness
 from helmdeck.verify.scheduling import selector_of
 from helmdeck.verify.workloads import Workload
 
@@ -65,140 +71,12 @@ CUSTOM = Rule("VFY107", "dependency-custom-resource-missing", "warning",
               "A custom resource an init container waits for is not rendered.")
 MALFORMED = Rule("VFY108", "dependency-malformed", "warning",
                  "kubernetes-entrypoint cannot parse a dependency variable and ignores it.")
-RULES = (SERVICE, JOB, DAEMONSET, POD, SAME_NODE, CONTAINER, CUSTOM, MALFORMED)
+NEVER_READY = Rule("VFY109", "dependency-never-ready", "error",
+                   "A pod waits for a dependency that exists but never becomes Ready.")
+RULES = (SERVICE, JOB, DAEMONSET, POD, SAME_NODE, CONTAINER, CUSTOM, MALFORMED, NEVER_READY)
 
-PREFIX = "DEPENDENCY_"
 _FIX_DISABLED = ("enable the chart that provides it, drop the dependency from the chart's "
                  "dependencies.static/dynamic values, or declare it external")
-
-
-@dataclass(frozen=True)
-class PodDependency:
-    namespace: str
-    labels: tuple[tuple[str, str], ...]
-    same_node: bool
-
-    def text(self) -> str:
-        return ",".join(f"{k}={v}" for k, v in self.labels)
-
-
-@dataclass
-class Waits:
-    """Everything one pod template's init containers wait for."""
-
-    services: list[tuple[str, str]]
-    jobs: list[tuple[str, str, dict[str, str] | None]]  # namespace, name, or labels
-    daemonsets: list[tuple[str, str]]
-    containers: list[str]
-    pods: list[PodDependency]
-    custom: list[dict[str, Any]]
-    malformed: list[str]
-
-
-def _split(value: str, namespace: str) -> list[tuple[str, str]] | None:
-    """``SplitEnvToDeps``: ``ns:name`` or ``name`` (pod namespace); None if malformed."""
-    out = []
-    for item in value.split(","):
-        if ":" in item:
-            parts = item.split(":")
-            if len(parts) != 2 or not parts[0]:
-                return None
-            out.append((parts[0], parts[1]))
-        else:
-            out.append((namespace, item))
-    return out
-
-
-def _json_list(value: str) -> list[Any] | None:
-    try:
-        doc = json.loads(value)
-    except ValueError:
-        return None
-    return doc if isinstance(doc, list) and all(isinstance(d, dict) for d in doc) else None
-
-
-def _str_map(value: Any) -> dict[str, str] | None:
-    if value is None:
-        return None
-    if not isinstance(value, Mapping):
-        return {}
-    return {str(k): str(v) for k, v in value.items()}
-
-
-def _env(container: Mapping[str, Any]) -> dict[str, str]:
-    out = {}
-    for e in container.get("env") or ():
-        if isinstance(e, Mapping) and str(e.get("name", "")).startswith(PREFIX):
-            value = e.get("value")
-            out[str(e["name"])] = "" if value is None else str(value)
-    return out
-
-
-def waits_of(w: Workload) -> Waits:
-    """The parsed ``DEPENDENCY_*`` variables of every init container of ``w``."""
-    ns = w.namespace
-    waits = Waits([], [], [], [], [], [], [])
-    for c in w.spec.get("initContainers") or ():
-        if not isinstance(c, Mapping):
-            continue
-        env = _env(c)
-        for var, parse, into in (("SERVICE", _split, waits.services),
-                                 ("DAEMONSET", _split, waits.daemonsets)):
-            value = env.get(PREFIX + var, "")
-            if value:
-                found = parse(value, ns)
-                if found is None:
-                    waits.malformed.append(f"{PREFIX}{var}={value}")
-                else:
-                    into.extend(found)
-        _jobs(env, ns, waits)
-        waits.containers.extend(n for n in env.get(PREFIX + "CONTAINER", "").split(",") if n)
-        _pods(env, ns, waits)
-        custom = env.get(PREFIX + "CUSTOM_RESOURCE", "")
-        if custom:
-            parsed = _json_list(custom)
-            if parsed is None:
-                waits.malformed.append(f"{PREFIX}CUSTOM_RESOURCE={custom}")
-            else:
-                waits.custom.extend(parsed)
-    return waits
-
-
-def _jobs(env: Mapping[str, str], ns: str, waits: Waits) -> None:
-    """``SplitJobEnvToDeps``: the JSON form wins over the plain one when both are set."""
-    raw_json, raw = env.get(PREFIX + "JOBS_JSON", ""), env.get(PREFIX + "JOBS", "")
-    if raw_json:
-        parsed = _json_list(raw_json)
-        if parsed is None:
-            waits.malformed.append(f"{PREFIX}JOBS_JSON={raw_json}")
-            return
-        for d in parsed:
-            name, labels = str(d.get("name") or ""), _str_map(d.get("labels"))
-            if name and labels is not None:
-                waits.malformed.append(f"{PREFIX}JOBS_JSON: both name and labels in {d}")
-                continue
-            waits.jobs.append((str(d.get("namespace") or ns), name, labels))
-    elif raw:
-        found = _split(raw, ns)
-        if found is None:
-            waits.malformed.append(f"{PREFIX}JOBS={raw}")
-            return
-        waits.jobs.extend((n, name, None) for n, name in found)
-
-
-def _pods(env: Mapping[str, str], ns: str, waits: Waits) -> None:
-    raw = env.get(PREFIX + "POD_JSON", "")
-    if not raw:
-        return
-    parsed = _json_list(raw)
-    if parsed is None:
-        waits.malformed.append(f"{PREFIX}POD_JSON={raw}")
-        return
-    for d in parsed:
-        labels = _str_map(d.get("labels")) or {}
-        waits.pods.append(PodDependency(str(d.get("namespace") or ns),
-                                        tuple(sorted(labels.items())),
-                                        d.get("requireSameNode") is True))
 
 
 def _service(ctx: Context, w: Workload, ns: str, name: str) -> Iterator[Finding]:
@@ -303,33 +181,69 @@ def _custom(ctx: Context, w: Workload, cr: Mapping[str, Any]) -> Iterator[Findin
                   "which no release renders", "declare it external if an operator makes it")
 
 
+def _direct(ctx: Context, w: Workload) -> Iterator[Finding]:
+    """The findings about ``w``'s own dependencies (missing, or unmet where it runs)."""
+    waits = waits_of(w)
+    for ns, name in dict.fromkeys(waits.services):
+        yield from _service(ctx, w, ns, name)
+    for ns, name, labels in waits.jobs:
+        yield from _job(ctx, w, ns, name, labels)
+    for ns, name in dict.fromkeys(waits.daemonsets):
+        if not ctx.options.external.has("daemonsets", ns, name) and not any(
+                o.installed for o in ctx.catalog.find("DaemonSet", ns, name)):
+            yield finding(DAEMONSET, w.obj, f"waits for DaemonSet {ns}/{name}, which no "
+                          "release renders", _FIX_DISABLED)
+    have = {str(c.get("name")) for c in w.spec.get("containers") or ()
+            if isinstance(c, Mapping)}
+    for name in dict.fromkeys(waits.containers):
+        if name not in have:
+            yield finding(CONTAINER, w.obj, f"waits for container {name}, which the pod "
+                          f"does not have (it has {', '.join(sorted(have))})",
+                          "fix the chart's dependency or container name")
+    for dep in dict.fromkeys(waits.pods):
+        yield from _pod(ctx, w, dep)
+    for cr in waits.custom:
+        yield from _custom(ctx, w, cr)
+    for text in waits.malformed:
+        yield finding(MALFORMED, w.obj, f"kubernetes-entrypoint ignores {text}",
+                      "fix the dependency in the chart's values")
+
+
+def _never(keys: list[str]) -> str:
+    """"never completes" for jobs, "never becomes Ready" for the rest."""
+    jobs = all(k.startswith(("Job/", "CronJob/")) for k in keys)
+    return "never completes" if jobs and keys else "never becomes Ready"
+
+
+def _never_ready(ctx: Context, ready: Readiness, w: Workload) -> Iterator[Finding]:
+    """Pods that run but wait forever on something that exists yet never becomes Ready."""
+    runs, ok = ready.runs[w.key], ready.ready[w.key]
+    stuck = runs - ok
+    if not stuck or (ok and w.kind != "DaemonSet"):
+        return
+    causes = []
+    for need, hosts in ready.blockers(w.key):
+        keys = sorted(k for k in need.keys if k)
+        where = "" if hosts == runs else f" on {ctx.hosts_text(hosts)}"
+        causes.append(f"{need.what}{where} ({', '.join(keys)} {_never(keys)})")
+    where = "" if stuck == runs else f" on {ctx.hosts_text(stuck)}"
+    yield finding(NEVER_READY, w.obj,
+                  f"{_never([w.key])}{where}: it waits for {'; '.join(causes)}",
+                  "fix what keeps the dependency from becoming Ready (see its own findings)",
+                  stuck)
+
+
 def check(ctx: Context) -> Iterator[Finding]:
     seen: set[str] = set()
+    explained: set[str] = set()
     for w in ctx.catalog.workloads:
         if w.key in seen:
             continue
         seen.add(w.key)
-        waits = waits_of(w)
-        for ns, name in dict.fromkeys(waits.services):
-            yield from _service(ctx, w, ns, name)
-        for ns, name, labels in waits.jobs:
-            yield from _job(ctx, w, ns, name, labels)
-        for ns, name in dict.fromkeys(waits.daemonsets):
-            if not ctx.options.external.has("daemonsets", ns, name) and not any(
-                    o.installed for o in ctx.catalog.find("DaemonSet", ns, name)):
-                yield finding(DAEMONSET, w.obj, f"waits for DaemonSet {ns}/{name}, which no "
-                              "release renders", _FIX_DISABLED)
-        have = {str(c.get("name")) for c in w.spec.get("containers") or ()
-                if isinstance(c, Mapping)}
-        for name in dict.fromkeys(waits.containers):
-            if name not in have:
-                yield finding(CONTAINER, w.obj, f"waits for container {name}, which the pod "
-                              f"does not have (it has {', '.join(sorted(have))})",
-                              "fix the chart's dependency or container name")
-        for dep in dict.fromkeys(waits.pods):
-            yield from _pod(ctx, w, dep)
-        for cr in waits.custom:
-            yield from _custom(ctx, w, cr)
-        for text in waits.malformed:
-            yield finding(MALFORMED, w.obj, f"kubernetes-entrypoint ignores {text}",
-                          "fix the dependency in the chart's values")
+        for f in _direct(ctx, w):
+            if f.severity == "error":
+                explained.add(w.key)
+            yield f
+    ready = Readiness(ctx)
+    for key in sorted(seen - explained):
+        yield from _never_ready(ctx, ready, ready.workloads[key])
