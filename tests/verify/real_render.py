@@ -1,0 +1,84 @@
+"""Rendering a site for the verify tests and bench, through helmdeck's own code (the store,
+the plugins, the override service, Helm's engine), as ``helmdeck render`` does."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from cryptography.fernet import Fernet
+
+from helmdeck.deploy.nodes import desired_nodes
+from helmdeck.deploy.render import RenderedRelease, render_all
+from helmdeck.overrides.service import DesiredRelease, OverrideService
+from helmdeck.site.model import Site
+from helmdeck.store import open_store, repo
+from helmdeck.store.secrets import SecretBox
+from helmdeck.verify import Node, Rendered, nodes_from_specs, rendered_from
+
+SPECIES = {"key": "species", "value": "hypervisor", "effect": "NoSchedule"}
+
+
+def hosts(controllers: int = 3, computes: int = 2, network: int = 0,
+          tainted: bool = False) -> list[dict[str, Any]]:
+    """Controllers in two zones, then network hosts, then computes (tainted when asked)."""
+    out: list[dict[str, Any]] = [
+        {"name": f"ctl-{i}", "roles": ["controller"], "zone": f"az{i % 2 + 1}"}
+        for i in range(controllers)]
+    out += [{"name": f"net-{i}", "roles": ["network"]} for i in range(network)]
+    out += [{"name": f"cmp-{i}", "roles": ["compute"], "zone": f"az{i % 2 + 1}",
+             **({"taints": [SPECIES]} if tainted else {})} for i in range(computes)]
+    return out
+
+
+def site_of(charts: Path, host_list: list[dict[str, Any]], **spec: Any) -> Site:
+    doc = {"apiVersion": "helmdeck/v1", "kind": "Site", "metadata": {"name": "verify"},
+           "spec": {"public_domain": "cloud.example.com",
+                    "charts": {"source": {"path": str(charts)}}, "hosts": host_list, **spec}}
+    return Site.model_validate_json(json.dumps(doc))
+
+
+@contextmanager
+def _home() -> Iterator[Path]:
+    """A private HELMDECK_HOME for the length of a render (the chart cache lives there)."""
+    old = os.environ.get("HELMDECK_HOME")
+    with tempfile.TemporaryDirectory(prefix="helmdeck-verify-") as tmp:
+        os.environ["HELMDECK_HOME"] = tmp
+        try:
+            yield Path(tmp)
+        finally:
+            if old is None:
+                os.environ.pop("HELMDECK_HOME", None)
+            else:
+                os.environ["HELMDECK_HOME"] = old
+
+
+def desired(site: Site) -> list[DesiredRelease]:
+    """The enabled releases with their combined overrides, from a fresh store."""
+    with _home() as home, open_store(f"sqlite:///{home / 'store.db'}") as store:
+        with store.transaction() as s:
+            repo.save_site(s, site)
+        service = OverrideService(store, box=SecretBox(Fernet.generate_key()), actor="verify")
+        return service.desired_releases()
+
+
+def render(site: Site) -> list[RenderedRelease]:
+    with _home():
+        return render_all(desired(site))
+
+
+def as_rendered(releases: list[RenderedRelease]) -> list[Rendered]:
+    return [rendered_from(r.chart, r.release, r.namespace, r.manifests) for r in releases]
+
+
+def nodes(site: Site) -> list[Node]:
+    return nodes_from_specs(desired_nodes(site))
+
+
+def values_of(releases: list[DesiredRelease], chart: str) -> Mapping[str, Any]:
+    return next(d.values for d in releases if d.chart == chart)
