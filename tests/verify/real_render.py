@@ -13,11 +13,14 @@ from typing import Any
 
 from cryptography.fernet import Fernet
 
-from helmdeck.deploy.nodes import desired_nodes
+from helmdeck.deploy.deployer import release_renderer
+from helmdeck.deploy.desired import DesiredRelease, desired_releases
 from helmdeck.deploy.render import RenderedRelease, render_all
-from helmdeck.overrides.service import DesiredRelease, OverrideService
+from helmdeck.overrides import OverrideService
+from helmdeck.plugins.registry import load_plugins
 from helmdeck.site.model import Site
-from helmdeck.store import open_store, repo
+from helmdeck.site.nodes import desired_nodes
+from helmdeck.store import open_store, sites
 from helmdeck.store.secrets import SecretBox
 from helmdeck.verify import Node, Rendered, nodes_from_specs, rendered_from
 
@@ -62,14 +65,14 @@ def desired(site: Site) -> list[DesiredRelease]:
     """The enabled releases with their combined overrides, from a fresh store."""
     with _home() as home, open_store(f"sqlite:///{home / 'store.db'}") as store:
         with store.transaction() as s:
-            repo.save_site(s, site)
+            sites.save_site(s, site)
         service = OverrideService(store, box=SecretBox(Fernet.generate_key()), actor="verify")
-        return service.desired_releases()
+        return desired_releases(service)
 
 
 def render(site: Site) -> list[RenderedRelease]:
     with _home():
-        return render_all(desired(site))
+        return render_all(desired(site), render=release_renderer(load_plugins().secret_paths))
 
 
 def as_rendered(releases: list[RenderedRelease]) -> list[Rendered]:

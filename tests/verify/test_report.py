@@ -9,8 +9,8 @@ import pytest
 from support import as_site, site_doc
 from verify_support import pod, release, service
 
-from helmdeck.deploy.nodes import desired_nodes
 from helmdeck.errors import UserError
+from helmdeck.site.nodes import desired_nodes
 from helmdeck.verify import (
     RULES,
     Node,
