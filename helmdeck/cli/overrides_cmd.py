@@ -68,14 +68,24 @@ def helm_override_show(chart: str, namespace: str, fmt: str | None, file: Path |
         service.audit_reveal(chart, namespace)
     shown = service.get(chart, namespace)
     values = service.effective(chart, namespace) if effective else shown.combined
+    if fmt is not None:
+        # A deployer's document never carries a placeholder: without --reveal the secret
+        # values are left out (a comment at the top names them), not printed as <redacted>.
+        from helmdeck.overrides.formats import documents, render, target_of
+
+        target = target_of(shown)
+        if not reveal:
+            left_out = documents(fmt, target, values).secret_keys
+            if left_out:
+                click.echo(f"helm-override-show: {len(left_out)} secret values left out of the "
+                           f"{fmt} document; --reveal prints them, helmdeck export --sops-age "
+                           "writes them encrypted", err=True)
+        _deliver(render(fmt, target, values, reveal=reveal), file)
+        return
     if not reveal:
         values = redact(values)
         shown = _redacted(shown)
-    if fmt is not None:
-        from helmdeck.overrides.formats import render, target_of
-
-        _deliver(render(fmt, target_of(shown), values), file)
-    elif effective:
+    if effective:
         _deliver(_as(values, "json" if output == "json" else "yaml"), file)
     elif file is not None or output != "table":
         doc = {

@@ -62,3 +62,59 @@ def redact_text(text: str, secrets: Iterable[str]) -> str:
     for value in sorted({v for v in secrets if v}, key=len, reverse=True):
         text = text.replace(value, REDACTED)
     return text
+
+
+def _holds_secret(value: Any, path: tuple[str | int, ...]) -> bool:
+    """True when some non-null value at or under ``path`` is on a secret path."""
+    if value is None:
+        return False
+    if path and is_secret_path(path):
+        return True
+    if type(value) is dict:
+        return any(_holds_secret(v, (*path, k)) for k, v in value.items())
+    if type(value) is list:
+        return any(_holds_secret(v, (*path, i)) for i, v in enumerate(value))
+    return False
+
+
+def _split(
+    values: dict[str, Any], path: tuple[str | int, ...], cuts: list[tuple[str | int, ...]]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    plain: dict[str, Any] = {}
+    secret: dict[str, Any] = {}
+    for key, value in values.items():
+        where = (*path, key)
+        if type(value) is dict and value and not is_secret_path(where):
+            sub_plain, sub_secret = _split(value, where, cuts)
+            if sub_plain:
+                plain[key] = sub_plain
+            if sub_secret:
+                secret[key] = sub_secret
+        elif _holds_secret(value, where):
+            # A secret path takes its whole sub-tree, as ``redact`` hides it whole. A list
+            # holding a secret goes whole too: Helm replaces lists, it never merges them.
+            secret[key] = value
+            cuts.append(where)
+        else:
+            plain[key] = value
+    return plain, secret
+
+
+def split_secrets(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``values`` as (the non-secret tree, the secret tree), on the paths ``redact`` hides.
+
+    Merging the two back with Helm's rules, in either order, gives ``values`` exactly: their
+    leaves are disjoint, maps emptied by the cut are left out of the non-secret tree, and a
+    list that holds a secret goes whole into the secret tree. Nulls stay non-secret (``redact``
+    shows them too). The inputs are not changed; the trees share sub-trees with ``values``.
+    """
+    return _split(values, (), [])
+
+
+def secret_cuts(values: dict[str, Any]) -> list[str]:
+    """The dotted paths ``split_secrets`` moves into the secret tree, in document order."""
+    from helmdeck.values.paths import format_path
+
+    cuts: list[tuple[str | int, ...]] = []
+    _split(values, (), cuts)
+    return [format_path(c) for c in cuts]

@@ -49,24 +49,53 @@ def test_armada() -> None:
     assert data["source"] == {"type": "local", "location": "/charts/keystone", "subpath": "."}
 
 
-def test_fluxcd_secret_and_helmrelease() -> None:
-    secret, release = _docs("fluxcd")
-    assert (secret["apiVersion"], secret["kind"]) == ("v1", "Secret")
-    assert load_values(secret["stringData"]["values.yaml"]) == VALUES
+SECRET = {"endpoints": {"identity": {"auth": {"admin": {"password": "s3cr3t",
+                                                      "username": "admin"}}}}}
+GIT = formats.ChartSource("git", "https://git.example/charts.git", "v1", "charts")
+
+
+def test_fluxcd_helmrelease_values_inline_and_secrets_from_a_secret() -> None:
+    values = {**VALUES, **SECRET}
+    rendered = formats.documents("fluxcd", formats.target_of(RELEASE, REFS), values, GIT)
+    (release,) = rendered.documents
+    secret = rendered.secret
+    assert secret is not None and (secret["apiVersion"], secret["kind"]) == ("v1", "Secret")
+    assert load_values(secret["stringData"]["values.yaml"]) == {
+        "endpoints": {"identity": {"auth": {"admin": {"password": "s3cr3t"}}}}}
     assert release["apiVersion"] == "helm.toolkit.fluxcd.io/v2"
     assert release["kind"] == "HelmRelease"
     spec = release["spec"]
+    assert spec["values"]["endpoints"]["identity"]["auth"]["admin"] == {"username": "admin"}
+    assert "s3cr3t" not in yaml.safe_dump(release)
     assert spec["valuesFrom"] == [{"kind": "Secret", "name": secret["metadata"]["name"],
                                    "valuesKey": "values.yaml"}]
     assert spec["dependsOn"] == [{"name": "db", "namespace": "infra"},
                                  {"name": "memcached", "namespace": "openstack"}]
-    assert spec["chart"]["spec"]["version"] == "0.3.1"
+    assert spec["chart"]["spec"] == {
+        "chart": "./charts/keystone", "reconcileStrategy": "Revision",
+        "sourceRef": {"kind": "GitRepository", "name": "openstack-helm",
+                      "namespace": "openstack"}}
     assert secret["metadata"]["namespace"] == release["metadata"]["namespace"] == "openstack"
+    assert rendered.secret_keys == ["endpoints.identity.auth.admin.password"]
+
+
+def test_fluxcd_helm_repository_keeps_the_chart_version() -> None:
+    repo = formats.ChartSource("helm", "https://charts.example", namespace="flux-system")
+    (release,) = formats.documents("fluxcd", formats.target_of(RELEASE), VALUES, repo).documents
+    assert release["spec"]["chart"]["spec"] == {
+        "chart": "keystone", "version": "0.3.1",
+        "sourceRef": {"kind": "HelmRepository", "name": "openstack-helm",
+                      "namespace": "flux-system"}}
+    assert "valuesFrom" not in release["spec"]  # no secrets, no Secret
+    assert formats.flux_source(repo, "openstack")["spec"] == {"url": "https://charts.example",
+                                                              "interval": "10m"}
+    commit = formats.ChartSource("git", "https://g", "a" * 40)
+    assert formats.flux_source(commit, "ns")["spec"]["ref"] == {"commit": "a" * 40}
 
 
 def test_fluxcd_without_dependencies_has_no_depends_on() -> None:
     lone = SimpleNamespace(**{**vars(RELEASE), "depends_on": ()})
-    _, release = yaml.safe_load_all(formats.render("fluxcd", formats.target_of(lone), {}))
+    (release,) = yaml.safe_load_all(formats.render("fluxcd", formats.target_of(lone), {}))
     assert "dependsOn" not in release["spec"]
 
 
@@ -75,16 +104,54 @@ def test_helmfile() -> None:
     (entry,) = doc["releases"]
     assert entry["name"] == "ks" and entry["namespace"] == "openstack"
     assert entry["chart"] == "/charts/keystone" and entry["version"] == "0.3.1"
-    assert entry["values"] == [VALUES]
+    assert entry["values"] == [VALUES] and "secrets" not in entry
     assert entry["needs"] == ["infra/db", "openstack/memcached"]
+    rendered = formats.documents("helmfile", formats.target_of(RELEASE), SECRET)
+    (entry,) = rendered.documents[0]["releases"]
+    assert entry["secrets"] == ["ks.secrets.yaml"]
+    assert entry["values"] == [{"endpoints": {"identity": {"auth": {"admin": {
+        "username": "admin"}}}}}]
 
 
 def test_argocd() -> None:
     (doc,) = _docs("argocd")
     assert doc["apiVersion"] == "argoproj.io/v1alpha1" and doc["kind"] == "Application"
-    assert doc["spec"]["source"]["helm"]["valuesObject"] == VALUES
-    assert doc["spec"]["source"]["helm"]["releaseName"] == "ks"
+    helm = doc["spec"]["source"]["helm"]
+    assert helm["valuesObject"] == {**VALUES, "annotations": {"job": {
+        "default": formats.ARGOCD_JOB_ANNOTATIONS}}}
+    assert helm["releaseName"] == "ks" and "valueFiles" not in helm
     assert doc["spec"]["destination"]["namespace"] == "openstack"
+    rendered = formats.documents("argocd", formats.target_of(RELEASE), SECRET, GIT,
+                                 secrets_path="../../x/ks.secrets.yaml", wave=2)
+    (app,) = rendered.documents
+    assert app["metadata"]["annotations"] == {"argocd.argoproj.io/sync-wave": "2"}
+    assert app["spec"]["source"]["helm"]["valueFiles"] == ["secrets://../../x/ks.secrets.yaml"]
+    assert app["spec"]["source"]["repoURL"] == GIT.url
+    assert (app["spec"]["source"]["path"], app["spec"]["source"]["targetRevision"]) == (
+        "charts/keystone", "v1")
+
+
+def test_argocd_job_hooks_keep_per_job_annotations() -> None:
+    values = {"annotations": {"job": {"keystone_db_sync": {"x/y": "1"}, "other": None}}}
+    jobs = formats.with_argocd_hooks(values)["annotations"]["job"]
+    assert jobs["keystone_db_sync"] == {**formats.ARGOCD_JOB_ANNOTATIONS, "x/y": "1"}
+    assert jobs["other"] == jobs["default"] == formats.ARGOCD_JOB_ANNOTATIONS
+    assert values == {"annotations": {"job": {"keystone_db_sync": {"x/y": "1"}, "other": None}}}
+
+
+def test_render_leaves_secrets_out_unless_revealed() -> None:
+    target = formats.target_of(RELEASE)
+    for fmt in formats.FORMATS:
+        hidden = formats.render(fmt, target, SECRET)
+        assert "s3cr3t" not in hidden and "<redacted>" not in hidden
+        assert hidden.startswith("# 1 secret values are not in this document: "
+                                 "endpoints.identity.auth.admin.password\n")
+        shown = formats.render(fmt, target, SECRET, reveal=True)
+        assert "s3cr3t" in shown and "<redacted>" not in shown
+        assert list(yaml.safe_load_all(shown))
+    # a server's redacted answer is split the same way: no placeholder printed
+    redacted = {"endpoints": {"identity": {"auth": {"admin": {"password": "<redacted>"}}}}}
+    assert "<redacted>" not in formats.render("fluxcd", target, redacted)
 
 
 def test_output_is_deterministic() -> None:
