@@ -303,7 +303,7 @@ def export(fmt: str, out: Path, age: tuple[str, ...], reveal: bool, repo_url: st
                                                                              app_name),
                                       actor=service.actor)
         desired = service.desired_releases()
-        files = export_files(desired, opts, source=source, app_name=app_name)
+        files = export_files(desired, opts, source=source, app_name=app_name, app=service.app)
         for d in desired:
             if reveal:
                 service.audit_reveal(d.chart, d.namespace)

@@ -118,14 +118,24 @@ def armada_application(app: Application, prefix: str) -> Application:
     return dataclasses.replace(app, charts=charts)
 
 
-def levels_of(desired: list[DesiredRelease]) -> list[list[str]]:
-    """The exported charts by longest dependency path among them (sync waves, chart groups)."""
+def levels_of(desired: list[DesiredRelease], waits: frozenset[str] | None = None
+              ) -> list[list[str]]:
+    """The exported charts by longest dependency path among them (chart groups, sync waves).
+
+    With ``waits`` (the charts an engine waits for), a chart goes in the same level as a
+    dependency it does not wait for: Argo CD moves to the next wave only once the previous one
+    is healthy, and nova is not healthy before neutron, which depends on it, runs.
+    """
     deps = {d.chart: [x for x in d.depends_on if x != d.chart] for d in desired}
     depth: dict[str, int] = {}
 
     def visit(chart: str) -> int:
         if chart not in depth:
-            depth[chart] = 1 + max((visit(x) for x in deps[chart] if x in deps), default=-1)
+            depth[chart] = max(
+                (visit(x) + (1 if waits is None or x in waits else 0)
+                 for x in deps[chart] if x in deps),
+                default=0,
+            )
         return depth[chart]
 
     for d in desired:
@@ -138,8 +148,12 @@ def levels_of(desired: list[DesiredRelease]) -> list[list[str]]:
 
 def export_documents(
     desired: list[DesiredRelease], opts: ExportOptions, *, source: ChartSource, app_name: str,
+    app: Application | None = None,
 ) -> tuple[dict[str, list[Any]], dict[str, Any]]:
-    """(file name -> its documents, secret file name -> its one secret document)."""
+    """(file name -> its documents, secret file name -> its one secret document).
+
+    ``app`` supplies each release's wait and timeout (none: wait, the engine's timeout).
+    """
     from helmdeck.overrides import formats
 
     fmt = opts.fmt
@@ -147,13 +161,18 @@ def export_documents(
         raise UserError(f"--format {fmt}: unknown; use one of {', '.join(EXPORT_FORMATS)}")
     prefix = f"{app_name}-"
     refs = {d.chart: (d.namespace, d.release) for d in desired}
-    waves = {c: n for n, level in enumerate(levels_of(desired)) for c in level}
+    rollout = {c.name: c for c in app.charts} if app is not None else {}
+    waits = frozenset(d.chart for d in desired if d.chart not in rollout or rollout[d.chart].wait)
+    waves = {c: n for n, level in enumerate(levels_of(desired, waits)) for c in level}
     files: dict[str, list[Any]] = {}
     secrets: dict[str, Any] = {}
     helmfile_releases = []
     armada_charts = []
     for d in desired:
         target = formats.target_of(d, refs)
+        if d.chart in rollout:
+            target = dataclasses.replace(target, wait=rollout[d.chart].wait,
+                                         timeout=rollout[d.chart].timeout)
         if fmt == "armada":
             target = dataclasses.replace(target, release=target.release.removeprefix(prefix))
         name = formats.secrets_file(fmt, target)
@@ -241,12 +260,13 @@ def _armada_groups(desired: list[DesiredRelease], name: str) -> list[dict[str, A
 
 def export_files(
     desired: list[DesiredRelease], opts: ExportOptions, *, source: ChartSource, app_name: str,
+    app: Application | None = None,
 ) -> dict[str, str]:
     """File name -> text of the export: secret documents SOPS-encrypted unless ``reveal``."""
     from helmdeck import sops
     from helmdeck.values.yamlio import dump_yaml
 
-    files, secrets = export_documents(desired, opts, source=source, app_name=app_name)
+    files, secrets = export_documents(desired, opts, source=source, app_name=app_name, app=app)
     texts = {name: "---\n".join(dump_yaml(d) for d in docs) for name, docs in files.items()}
     regex = _ENCRYPTED_REGEX.get(opts.fmt)
     for name, doc in secrets.items():

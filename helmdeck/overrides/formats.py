@@ -38,7 +38,11 @@ ARGOCD_JOB_ANNOTATIONS = {
 
 @dataclass(frozen=True)
 class Target:
-    """A release as the formats see it; ``needs`` holds (namespace, release) of its dependencies."""
+    """A release as the formats see it; ``needs`` holds (namespace, release) of its dependencies.
+
+    ``wait`` False: the engine must not wait for the release's pods (libvirt and nova wait at
+    runtime on neutron, which comes after them); ``timeout`` in seconds, None for the engine's.
+    """
 
     chart: str
     release: str
@@ -46,6 +50,8 @@ class Target:
     chart_path: str
     chart_version: str
     needs: tuple[tuple[str, str], ...] = ()
+    wait: bool = True
+    timeout: int | None = None
 
 
 @dataclass(frozen=True)
@@ -147,17 +153,23 @@ def armada_chart(target: Target, values: dict[str, Any], source: ChartSource | N
                     "location": f"{src.url.rstrip('/')}/{target.chart}-{target.chart_version}.tgz"}
     else:
         location = {"type": "local", "location": target.chart_path, "subpath": "."}
+    data: dict[str, Any] = {
+        "chart_name": target.chart,
+        "release": target.release,
+        "namespace": target.namespace,
+        "values": values,
+        "source": location,
+        "dependencies": [],
+    }
+    wait: dict[str, Any] = {} if target.wait else {"resources": [], "native": {"enabled": False}}
+    if target.timeout is not None:
+        wait["timeout"] = target.timeout
+    if wait:
+        data["wait"] = wait
     return {
         "schema": "armada/Chart/v1",
         "metadata": {"schema": "metadata/Document/v1", "name": target.release},
-        "data": {
-            "chart_name": target.chart,
-            "release": target.release,
-            "namespace": target.namespace,
-            "values": values,
-            "source": location,
-            "dependencies": [],
-        },
+        "data": data,
     }
 
 
@@ -184,6 +196,11 @@ def flux_helmrelease(target: Target, values: dict[str, Any], has_secrets: bool,
         "interval": INTERVAL,
         "chart": {"spec": chart},
     }
+    if target.timeout is not None:
+        spec["timeout"] = f"{target.timeout}s"
+    if not target.wait:
+        spec["install"] = {"disableWait": True}
+        spec["upgrade"] = {"disableWait": True}
     if values:
         spec["values"] = values
     if has_secrets:
@@ -230,7 +247,10 @@ def helmfile_release(target: Target, values: dict[str, Any], secrets_path: str |
         "namespace": target.namespace,
         "chart": chart,
         "version": target.chart_version,
+        "wait": target.wait,
     }
+    if target.timeout is not None:
+        entry["timeout"] = target.timeout
     if values:
         entry["values"] = [values]
     if secrets_path is not None:
@@ -299,6 +319,9 @@ def argocd_application(target: Target, values: dict[str, Any], secrets_path: str
                 "server": "https://kubernetes.default.svc",
                 "namespace": target.namespace,
             },
+            # Applied by an app of apps, a wave orders anything only if each Application
+            # syncs itself; nothing is pruned without the operator.
+            "syncPolicy": {"automated": {"selfHeal": True}},
         },
     }
 

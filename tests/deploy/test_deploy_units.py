@@ -157,6 +157,8 @@ def test_levels_of_the_exported_releases() -> None:
     desired = [_desired("a", {}), _desired("b", {}, ("a", "gone")), _desired("c", {}, ("b",)),
                _desired("d", {}, ("a",))]
     assert levels_of(desired) == [["a"], ["b", "d"], ["c"]]
+    # not waiting for b (it waits at runtime on c), c goes beside it, not after it
+    assert levels_of(desired, frozenset({"a", "c", "d"})) == [["a"], ["b", "c", "d"]]
 
 
 def test_objects_are_keyed_by_kind_and_name_with_hooks_marked() -> None:

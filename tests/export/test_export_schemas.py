@@ -38,6 +38,11 @@ def _deps() -> dict[str, tuple[str, ...]]:
     return {c.name: c.depends_on for c in load_application().charts}
 
 
+def _rollout() -> dict[str, tuple[bool, int]]:
+    """chart -> (wait, timeout) of the packaged application."""
+    return {c.name: (c.wait, c.timeout) for c in load_application().charts}
+
+
 def _plain_docs(out: Path) -> dict[str, list[Any]]:
     """The deployable documents, per file (the encrypted secret files apart)."""
     return {p.name: load_docs(p) for p in sorted(out.glob("*.yaml"))
@@ -91,6 +96,10 @@ def test_fluxcd_documents_and_references(site: Site) -> None:
         assert all(d in releases for d in deps), name
         exported = {n for _, n in releases}
         assert sorted(n for _, n in deps) == sorted(d for d in _deps()[name] if d in exported)
+        wait, timeout = _rollout()[name]
+        assert spec["timeout"] == f"{timeout}s"
+        assert spec.get("install", {}).get("disableWait", False) is (not wait)
+        assert spec.get("upgrade", {}).get("disableWait", False) is (not wait)
     assert read == set(secrets)
     (kustomization,) = docs["kustomization.yaml"]
     assert sorted(kustomization["resources"]) == sorted(
@@ -142,8 +151,14 @@ def test_argocd_documents_waves_and_hooks(site: Site) -> None:
         assert jobs["default"] == ARGOCD_JOB_ANNOTATIONS
         for dep in _deps()[name]:
             if dep in wave:
-                assert wave[dep] < wave[name], (dep, name)
-    assert min(wave.values()) == 0 and wave["neutron"] == max(wave.values())
+                # after a dependency it waits for; beside one it must not wait for (nova is
+                # not healthy before neutron runs, so a later wave would never come)
+                if _rollout()[dep][0]:
+                    assert wave[dep] < wave[name], (dep, name)
+                else:
+                    assert wave[dep] <= wave[name], (dep, name)
+        assert app["spec"]["syncPolicy"] == {"automated": {"selfHeal": True}}
+    assert min(wave.values()) == 0 and wave["neutron"] == wave["nova"] == max(wave.values())
     (kustomization,) = docs["kustomization.yaml"]
     assert sorted(kustomization["resources"]) == sorted(f"{n}.yaml" for n in apps)
 
@@ -206,6 +221,7 @@ def test_helmfile_documents_and_references(site: Site) -> None:
         assert set(rel.get("needs", [])) <= names, rel["name"]
         assert sorted(n.split("/")[1] for n in rel.get("needs", [])) == sorted(
             d for d in _deps()[rel["name"]] if f"openstack/{d}" in names)
+        assert (rel["wait"], rel["timeout"]) == _rollout()[rel["name"]]
         for path in rel.get("secrets", []):
             assert (out / path).is_file() and "sops" in yaml.safe_load((out / path).read_text())
         assert "<redacted>" not in yaml.safe_dump(rel)
@@ -256,6 +272,10 @@ def test_armada_documents_and_references(site: Site) -> None:
     level = {m: n for n, g in enumerate(manifest["data"]["chart_groups"])
              for m in groups[g]["data"]["chart_group"]}
     for name, d in charts.items():
+        wait, timeout = _rollout()[d["data"]["chart_name"]]
+        assert d["data"]["wait"]["timeout"] == timeout
+        # Armada's ChartWait: an explicit empty resource list waits for nothing
+        assert (d["data"]["wait"].get("resources") == []) is (not wait)
         for dep in _deps()[d["data"]["chart_name"]]:
             if dep in level:
                 assert level[dep] < level[name]
