@@ -79,7 +79,9 @@ def chart_source(site: Site, opts: ExportOptions) -> ChartSource:
     from helmdeck.overrides.formats import ChartSource
 
     src = site.spec.charts.source
-    name, ns = opts.source_name, opts.source_namespace
+    # One source object, referenced with its namespace by every HelmRelease (some may run in
+    # other namespaces): by default in the site's namespace, beside most releases.
+    name, ns = opts.source_name, opts.source_namespace or site.spec.namespace
     if opts.repo_url is not None:
         if opts.repo_url.startswith("file:") or opts.repo_url.startswith("/"):
             raise UserError(f"--repo-url {opts.repo_url}: a local path; give the URL the "

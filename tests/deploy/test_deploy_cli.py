@@ -191,6 +191,11 @@ def test_export_writes_the_whole_application(run: Run, tmp_path: Path, fmt: str)
             {"name": "db", "namespace": "openstack"}, {"name": "cache", "namespace": "openstack"}
         ]
         assert "kustomization.yaml" in files
+        (source,) = [d for d in docs if d["kind"] == "GitRepository"]
+        refs = {hr["spec"]["chart"]["spec"]["sourceRef"]["namespace"]
+                for hr in helm_releases.values()}
+        assert refs == {source["metadata"]["namespace"]} == {"openstack"}
+        assert helm_releases["tool-rel"]["metadata"]["namespace"] == "tools"
     elif fmt == "armada":
         groups = [d for d in docs if d.get("schema") == "armada/ChartGroup/v1"]
         assert [g["data"]["chart_group"] for g in groups] == [

@@ -136,6 +136,8 @@ def test_chart_source_per_engine() -> None:
                                            source_namespace="flux-system"))
     assert (git.kind, git.url, git.revision, git.chart_in_repo("nova"), git.namespace) == (
         "git", "https://g/c.git", "v2", "charts/nova", "flux-system")
+    assert chart_source(site, ExportOptions("fluxcd", Path("o"), repo_url="https://g")
+                        ).namespace == site.spec.namespace
     with pytest.raises(UserError, match="local path"):
         chart_source(site, ExportOptions("fluxcd", Path("o"), repo_url="file:///srv/charts"))
     repo = make_site(charts={"source": {"repo": "https://charts.example"}})
