@@ -177,7 +177,7 @@ def export_documents(
                                          timeout=rollout[d.chart].timeout)
         if fmt == "armada":
             target = dataclasses.replace(target, release=target.release.removeprefix(prefix))
-        name = formats.secrets_file(fmt, target)
+        name = formats.secrets_file(target)
         path = name
         if fmt == "argocd":
             path = _argocd_secrets_path(opts, source, target, name)

@@ -104,7 +104,7 @@ def target_of(
 # --- the secret document ---------------------------------------------------------------------
 
 
-def secrets_file(fmt: str, target: Target) -> str:
+def secrets_file(target: Target) -> str:
     """File name of a release's secret document in an export (beside its other files)."""
     return f"{target.release}.secrets.yaml"
 
@@ -113,7 +113,8 @@ def flux_secret_name(target: Target) -> str:
     return f"{target.release}-values"
 
 
-def secret_document(fmt: str, target: Target, secrets: dict[str, Any]) -> dict[str, Any]:
+def secret_document(fmt: str, target: Target, secrets: dict[str, Any],
+                    source: ChartSource | None = None) -> dict[str, Any]:
     """The release's secret values in the shape ``fmt`` reads them from."""
     from helmdeck.values.yamlio import dump_yaml
 
@@ -126,8 +127,9 @@ def secret_document(fmt: str, target: Target, secrets: dict[str, Any]) -> dict[s
             "stringData": {"values.yaml": dump_yaml(secrets)},
         }
     if fmt == "armada":
-        # Same document as the release's: `armada apply --values FILE` deep-merges it in.
-        return armada_chart(target, secrets, None)
+        # The release's own document with the secret values: `armada apply --values FILE`
+        # deep-merges it into the manifest's (everything else is equal, so unchanged).
+        return armada_chart(target, secrets, source)
     return secrets  # a Helm values file (helm -f, helm-secrets)
 
 
@@ -352,7 +354,7 @@ def documents(fmt: str, target: Target, values: dict[str, Any],
     plain, secrets = split_secrets(values)
     has = bool(secrets)
     src = source or local_source(target)
-    path = (secrets_path or secrets_file(fmt, target)) if has else None
+    path = (secrets_path or secrets_file(target)) if has else None
     docs: list[dict[str, Any]]
     if fmt == "helm":
         docs = [plain]
@@ -368,7 +370,7 @@ def documents(fmt: str, target: Target, values: dict[str, Any],
         from helmdeck.errors import UserError
 
         raise UserError(f"format {fmt!r}: unknown; use one of {', '.join(FORMATS)}")
-    secret = secret_document(fmt, target, secrets) if has else None
+    secret = secret_document(fmt, target, secrets, source) if has else None
     return Rendered(docs, secret, secret_cuts(values) if has else [])
 
 
@@ -385,7 +387,7 @@ def render(fmt: str, target: Target, values: dict[str, Any], *, reveal: bool = F
     text = _dump(*rendered.documents)
     if rendered.secret is None:
         return text
-    name = secrets_file(fmt, target)
+    name = secrets_file(target)
     if reveal:
         return f"{text}---\n# {name}: the secret values\n{_dump(rendered.secret)}"
     keys = ", ".join(rendered.secret_keys)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -11,6 +12,7 @@ import yaml
 
 from helmdeck.errors import UserError
 from helmdeck.overrides import formats
+from helmdeck.values.merge import merge_values
 from helmdeck.values.yamlio import load_values
 
 VALUES = {"pod": {"replicas": {"api": 3}}, "on": "yes", "version": "007"}
@@ -163,3 +165,33 @@ def test_output_is_deterministic() -> None:
 def test_unknown_format() -> None:
     with pytest.raises(UserError, match="unknown"):
         formats.render("kustomize", formats.target_of(RELEASE), {})
+
+
+def _armada_update(d: dict[str, Any], u: dict[str, Any]) -> dict[str, Any]:
+    """armada.handlers.override.Override.update, what `armada apply --values` merges with."""
+    for k, v in u.items():
+        if isinstance(v, dict):
+            d[k] = _armada_update(d.get(k, {}), v)
+        elif isinstance(v, str) and isinstance(d.get(k), (list, tuple)):
+            d[k] = [x.strip() for x in v.split(",")]
+        else:
+            d[k] = u[k]
+    return d
+
+
+def test_armada_secret_document_merges_into_the_chart_as_armada_does() -> None:
+    values = merge_values(VALUES, SECRET)
+    slow = formats.Target("keystone", "ks", "openstack", "/c/keystone", "1", wait=False,
+                          timeout=900)
+    rendered = formats.documents("armada", slow, values, GIT)
+    (doc,) = rendered.documents
+    over = rendered.secret
+    assert over is not None and over["metadata"] == doc["metadata"]
+    assert doc["data"]["source"] == {"type": "git", "location": GIT.url,
+                                     "subpath": "charts/keystone", "reference": "v1"}
+    assert doc["data"]["wait"] == {"resources": [], "native": {"enabled": False},
+                                   "timeout": 900}
+    assert {k: v for k, v in over["data"].items() if k != "values"} == {
+        k: v for k, v in doc["data"].items() if k != "values"}
+    merged = _armada_update(copy.deepcopy(doc["data"]), copy.deepcopy(over["data"]))
+    assert merged == {**doc["data"], "values": values}
