@@ -22,6 +22,7 @@ from helmdeck.endpoints.catalog import INTERFACES, CatalogEntry
 from helmdeck.errors import ConflictError, NotFoundError, UserError
 from helmdeck.overrides import ChartInfo, ChartOverrides, Explanation, Updated, UpdateRequest
 from helmdeck.overrides.layers import Provenance
+from helmdeck.plugins.secrets import SecretPaths
 from helmdeck.store.user_overrides import Revision
 from helmdeck.values.yamlio import dump_yaml, load_values
 
@@ -46,6 +47,12 @@ class RemoteOverrideService:
         self._http = httpx.Client(
             base_url=self.url, headers=headers, timeout=timeout, transport=transport
         )
+
+    @property
+    def secret_paths(self) -> SecretPaths:
+        """The shared patterns: the server redacts its plugins' declared paths before sending,
+        and what arrives redacted counts as secret wherever it is (``redact.split_secrets``)."""
+        return SecretPaths()
 
     def close(self) -> None:
         self._http.close()

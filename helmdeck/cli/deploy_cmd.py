@@ -22,7 +22,7 @@ from helmdeck.deploy.apply import Outcome, execute, removal_order
 from helmdeck.deploy.apply import remove as remove_releases
 from helmdeck.deploy.deployer import StoreRecorder, current_plan, release_renderer
 from helmdeck.deploy.desired import desired_releases
-from helmdeck.deploy.export import export_files, write_export
+from helmdeck.deploy.export import ExportOptions, export_application, write_export
 from helmdeck.deploy.ops import connect, probe
 from helmdeck.deploy.plan import Plan, PlanItem
 from helmdeck.deploy.render import render_all, select, write_rendered
@@ -243,20 +243,36 @@ def nodes_apply() -> None:
               required=True, help="GitOps engine to export for.")
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), required=True,
               help="Directory to write into (created; files 0600).")
+@click.option("--sops-age", "age", multiple=True, metavar="RECIPIENT",
+              help="Encrypt the secret documents with SOPS for this age recipient; repeatable. "
+                   "Without it, the creation_rules of DIR/.sops.yaml.")
 @click.option("--reveal", is_flag=True,
-              help="Write the real secret values (recorded in the audit log).")
+              help="Write the secret documents in clear (recorded in the audit log).")
+@click.option("--repo-url", metavar="URL",
+              help="Git repository the engine takes the charts from (Flux, Argo CD: required "
+                   "when the site's charts are a local path).")
+@click.option("--revision", default="main", show_default=True, metavar="REF",
+              help="Branch, tag or commit of --repo-url the engine follows.")
+@click.option("--path-prefix", default="", metavar="PATH",
+              help="Directory of the charts inside --repo-url (default: its root).")
+@click.option("--export-path", metavar="PATH",
+              help="Argo CD: path of DIR inside --repo-url, where the Applications find the "
+                   "secret value files (default: DIR relative to its Git work tree).")
+@click.option("--source-name", default="openstack-helm", show_default=True, metavar="NAME",
+              help="Flux: name of the exported GitRepository/HelmRepository.")
+@click.option("--source-namespace", metavar="NS",
+              help="Flux: namespace of the source object (default: the releases' namespace).")
 @app_option
-def export(fmt: str, out: Path, reveal: bool) -> None:
+def export(fmt: str, out: Path, age: tuple[str, ...], reveal: bool, repo_url: str | None,
+           revision: str, path_prefix: str, export_path: str | None, source_name: str,
+           source_namespace: str | None) -> None:
     """Write the whole application (releases, order, values) for Flux, Argo CD, helmfile or
-    Armada."""
+    Armada; secret values only in SOPS-encrypted documents."""
 
+    opts = ExportOptions(fmt=fmt, out=out, age=age, reveal=reveal, repo_url=repo_url,
+                         revision=revision, path_prefix=path_prefix, export_path=export_path,
+                         source_name=source_name, source_namespace=source_namespace)
     with _service() as service:
-        desired = desired_releases(service)
-        if reveal:
-            for d in desired:
-                service.get(d.chart, d.namespace, reveal=True)  # audited before written
-        files = export_files(desired, fmt, levels=service.app.levels(),
-                             app_name=service.app.name, reveal=reveal,
-                             paths=service.secret_paths)
+        files = export_application(service, opts, _site())
     for path in write_export(out, files):
         click.echo(str(path))

@@ -15,7 +15,7 @@ import click
 from helmdeck.cli.context import app_option, get_service
 from helmdeck.cli.output import emit, output_option, properties, table, write_private
 from helmdeck.overrides import UpdateRequest
-from helmdeck.overrides.formats import render, target_of
+from helmdeck.overrides.formats import documents, render, target_of
 from helmdeck.values.sections import load_source
 from helmdeck.values.yamlio import dump_json, dump_yaml, load_values_file
 
@@ -63,9 +63,19 @@ def helm_override_show(chart: str, namespace: str, fmt: str | None, file: Path |
     shown = service.get(chart, namespace, reveal=reveal)
     values = service.effective(chart, namespace, reveal=reveal) if effective else shown.combined
     if fmt is not None:
-
-        _deliver(render(fmt, target_of(shown), values), file)
-    elif effective:
+        # A deployer's document never carries a placeholder: without --reveal the secret
+        # values are left out (a comment at the top names them), not printed as <redacted>.
+        target = target_of(shown)
+        paths = service.secret_paths
+        if not reveal:
+            left_out = documents(fmt, target, values, paths).secret_keys
+            if left_out:
+                click.echo(f"helm-override-show: {len(left_out)} secret values left out of the "
+                           f"{fmt} document; --reveal prints them, helmdeck export --sops-age "
+                           "writes them encrypted", err=True)
+        _deliver(render(fmt, target, values, paths, reveal=reveal), file)
+        return
+    if effective:
         _deliver(_as(values, "json" if output == "json" else "yaml"), file)
     elif file is not None or output != "table":
         doc = {

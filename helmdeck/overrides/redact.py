@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from helmdeck.plugins.secrets import SecretPaths
+from helmdeck.values.paths import format_path
 
 REDACTED = "<redacted>"
 
@@ -84,3 +85,60 @@ def placeholders(values: dict[str, Any], paths: SecretPaths) -> dict[str, Any]:
 
     result: dict[str, Any] = walk(values, (), False)
     return result
+
+
+def _holds_secret(value: Any, path: tuple[str | int, ...], paths: SecretPaths) -> bool:
+    """True when some non-null value at or under ``path`` is on a secret path (or was
+    redacted already: a server's answer, whose plugins' declared paths this side lacks)."""
+    if value is None:
+        return False
+    if (path and paths.is_secret(path)) or value == REDACTED:
+        return True
+    if type(value) is dict:
+        return any(_holds_secret(v, (*path, k), paths) for k, v in value.items())
+    if type(value) is list:
+        return any(_holds_secret(v, (*path, i), paths) for i, v in enumerate(value))
+    return False
+
+
+def _split(
+    values: dict[str, Any], path: tuple[str | int, ...], paths: SecretPaths,
+    cuts: list[tuple[str | int, ...]],
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    plain: dict[str, Any] = {}
+    secret: dict[str, Any] = {}
+    for key, value in values.items():
+        where = (*path, key)
+        if type(value) is dict and value and not paths.is_secret(where):
+            sub_plain, sub_secret = _split(value, where, paths, cuts)
+            if sub_plain:
+                plain[key] = sub_plain
+            if sub_secret:
+                secret[key] = sub_secret
+        elif _holds_secret(value, where, paths):
+            # A secret path takes its whole sub-tree, as ``redact`` hides it whole. A list
+            # holding a secret goes whole too: Helm replaces lists, it never merges them.
+            secret[key] = value
+            cuts.append(where)
+        else:
+            plain[key] = value
+    return plain, secret
+
+
+def split_secrets(values: dict[str, Any], paths: SecretPaths
+                  ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``values`` as (the non-secret tree, the secret tree), on the paths ``redact`` hides.
+
+    Merging the two back with Helm's rules, in either order, gives ``values`` exactly: their
+    leaves are disjoint, maps emptied by the cut are left out of the non-secret tree, and a
+    list that holds a secret goes whole into the secret tree. Nulls stay non-secret (``redact``
+    shows them too). The inputs are not changed; the trees share sub-trees with ``values``.
+    """
+    return _split(values, (), paths, [])
+
+
+def secret_cuts(values: dict[str, Any], paths: SecretPaths) -> list[str]:
+    """The dotted paths ``split_secrets`` moves into the secret tree, in document order."""
+    cuts: list[tuple[str | int, ...]] = []
+    _split(values, (), paths, cuts)
+    return [format_path(c) for c in cuts]

@@ -35,6 +35,7 @@ class AuditAction(StrEnum):
     CHART_DISABLE = "chart.disable"
     RELEASE_APPLY = "release.apply"
     RELEASE_REMOVE = "release.remove"
+    RELEASE_EXPORT = "release.export"
 
 
 @dataclass(frozen=True)

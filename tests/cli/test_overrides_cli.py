@@ -107,8 +107,12 @@ def test_show_update_and_no_secret_anywhere(cli: Cli, tmp_path: Path) -> None:
     assert combined["endpoints"]["identity"]["auth"]["admin"]["password"] == "<redacted>"
     assert yaml.safe_load(cli("helm-override-show", *KS, "-o", "yaml")[0])["name"] == "keystone"
     for fmt in ("helm", "armada", "fluxcd", "helmfile", "argocd"):
-        out, _ = cli("helm-override-show", *KS, "--format", fmt)
-        assert list(yaml.safe_load_all(out)) and "<redacted>" in out
+        # A deployer's document: the secrets are left out and named, never a placeholder.
+        out, err = cli("helm-override-show", *KS, "--format", fmt)
+        assert list(yaml.safe_load_all(out)) and "<redacted>" not in out
+        assert out.startswith("# 6 secret values are not in this document: ")
+        assert "endpoints.identity.auth.admin.password" in out.splitlines()[0]
+        assert "6 secret values left out" in err and "--reveal" in err
     effective = yaml.safe_load(cli("helm-override-show", *KS, "--effective")[0])
     assert effective["break_render"] is False  # a chart default
     cli("explain", *KS, "pod.replicas.api")

@@ -179,13 +179,25 @@ def test_nodes_plan_prints_kubectl(run: Run) -> None:
     assert rc == 2 and "no Kubernetes cluster configured" in err
 
 
+EXPORT_OPTIONS = {
+    "fluxcd": ["--repo-url", "https://git.example/charts.git"],
+    "argocd": ["--repo-url", "https://git.example/charts.git", "--export-path", "x"],
+    "helmfile": [],
+    "armada": [],
+}
+
+
 @pytest.mark.parametrize("fmt", ["fluxcd", "argocd", "helmfile", "armada"])
 def test_export_writes_the_whole_application(run: Run, tmp_path: Path, fmt: str) -> None:
-    rc, out, _ = run("export", "--app", APP_FILE, "--format", fmt, "--out", str(tmp_path / "x"))
-    assert rc == 0
+    rc, _, err = run("export", "--app", APP_FILE, "--format", fmt, "--out", str(tmp_path / "x"))
+    assert rc == 2 and "--sops-age" in err and not (tmp_path / "x").exists()
+    rc, out, err = run("export", "--app", APP_FILE, "--format", fmt, "--out",
+                       str(tmp_path / "x"), "--reveal", *EXPORT_OPTIONS[fmt])
+    assert rc == 0, err
     files = {p.name: p for p in (tmp_path / "x").iterdir()}
     assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in files.values())
-    docs = [d for p in files.values() for d in yaml.safe_load_all(p.read_text()) if d]
+    docs = [d for p in files.values() if p.suffix == ".yaml"
+            for d in yaml.safe_load_all(p.read_text()) if d]
     if fmt == "helmfile":
         (doc,) = docs
         needs = {r["name"]: r.get("needs") for r in doc["releases"]}
@@ -196,6 +208,11 @@ def test_export_writes_the_whole_application(run: Run, tmp_path: Path, fmt: str)
             {"name": "db", "namespace": "openstack"}, {"name": "cache", "namespace": "openstack"}
         ]
         assert "kustomization.yaml" in files
+        (source,) = [d for d in docs if d["kind"] == "GitRepository"]
+        refs = {hr["spec"]["chart"]["spec"]["sourceRef"]["namespace"]
+                for hr in helm_releases.values()}
+        assert refs == {source["metadata"]["namespace"]} == {"openstack"}
+        assert helm_releases["tool-rel"]["metadata"]["namespace"] == "tools"
     elif fmt == "armada":
         groups = [d for d in docs if d.get("schema") == "armada/ChartGroup/v1"]
         assert [g["data"]["chart_group"] for g in groups] == [

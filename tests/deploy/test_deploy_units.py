@@ -20,11 +20,19 @@ from lightkube.resources.core_v1 import Node
 from helmdeck.application import AppChart, Application
 from helmdeck.deploy.apply import execute
 from helmdeck.deploy.desired import DesiredRelease
-from helmdeck.deploy.export import export_files
+from helmdeck.deploy.export import (
+    ExportOptions,
+    armada_application,
+    chart_source,
+    check_secret_handling,
+    export_files,
+    levels_of,
+)
 from helmdeck.deploy.objects import parse_objects
 from helmdeck.deploy.plan import make_plan
 from helmdeck.errors import UserError
 from helmdeck.kube.nodes import apply_nodes
+from helmdeck.overrides.formats import ChartSource
 from helmdeck.plugins.secrets import SecretPaths
 from helmdeck.site.nodes import desired_nodes
 
@@ -104,23 +112,73 @@ def _desired(chart: str, values: dict[str, Any], deps: tuple[str, ...] = ()) -> 
 
 
 SECRET = {"endpoints": {"identity": {"auth": {"admin": {"password": "s3cr3t"}}}}}
+SOURCES = {
+    "fluxcd": ChartSource("git", "https://git.example/c.git"),
+    "argocd": ChartSource("git", "https://git.example/c.git"),
+    "helmfile": ChartSource("path", "/charts"),
+    "armada": ChartSource("path", "/charts"),
+}
 
 
 @pytest.mark.parametrize("fmt", ["fluxcd", "argocd", "helmfile", "armada"])
-def test_export_redacts_unless_revealed(fmt: str) -> None:
-    desired = [_desired("keystone", SECRET)]
-    hidden = "".join(
-        export_files(
-            desired, fmt, levels=[["keystone"]], app_name="osh", paths=SecretPaths(), reveal=False
-        ).values()
-    )
-    shown = "".join(
-        export_files(
-            desired, fmt, levels=[["keystone"]], app_name="osh", paths=SecretPaths(), reveal=True
-        ).values()
-    )
-    assert "s3cr3t" not in hidden and "<redacted>" in hidden
-    assert "s3cr3t" in shown
+def test_export_puts_secrets_only_in_the_secret_documents(fmt: str, tmp_path: Path) -> None:
+    desired = [_desired("keystone", SECRET), _desired("glance", {}, ("keystone",))]
+    opts = ExportOptions(fmt, tmp_path, reveal=True, export_path="gitops")
+    files = export_files(desired, opts, source=SOURCES[fmt], app_name="osh",
+                         paths=SecretPaths())
+    assert not any("<redacted>" in text for text in files.values())
+    assert [n for n, t in files.items() if "s3cr3t" in t] == ["keystone.secrets.yaml"]
+
+
+def test_export_refuses_before_anything_without_a_way_to_place_secrets(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match=r"--sops-age RECIPIENT .* or --reveal"):
+        check_secret_handling(ExportOptions("helmfile", tmp_path / "out"))
+    with pytest.raises(UserError, match="--reveal: --sops-age"):
+        check_secret_handling(ExportOptions("helmfile", tmp_path, age=("age1x",), reveal=True))
+    check_secret_handling(ExportOptions("helmfile", tmp_path, age=("age1x",)))
+    (tmp_path / ".sops.yaml").write_text("creation_rules: []\n")
+    check_secret_handling(ExportOptions("helmfile", tmp_path))
+    assert not (tmp_path / "out").exists()
+
+
+def test_chart_source_per_engine() -> None:
+    site = make_site()
+    path = site.spec.charts.source.path
+    for fmt in ("fluxcd", "argocd"):
+        with pytest.raises(UserError, match="--repo-url"):
+            chart_source(site, ExportOptions(fmt, Path("o")))
+    assert chart_source(site, ExportOptions("helmfile", Path("o"))) == ChartSource("path",
+                                                                                   str(path))
+    git = chart_source(site, ExportOptions("fluxcd", Path("o"), repo_url="https://g/c.git",
+                                           revision="v2", path_prefix="charts",
+                                           source_namespace="flux-system"))
+    assert (git.kind, git.url, git.revision, git.chart_in_repo("nova"), git.namespace) == (
+        "git", "https://g/c.git", "v2", "charts/nova", "flux-system")
+    assert chart_source(site, ExportOptions("fluxcd", Path("o"), repo_url="https://g")
+                        ).namespace == site.spec.namespace
+    with pytest.raises(UserError, match="local path"):
+        chart_source(site, ExportOptions("fluxcd", Path("o"), repo_url="file:///srv/charts"))
+    repo = make_site(charts={"source": {"repo": "https://charts.example"}})
+    assert chart_source(repo, ExportOptions("fluxcd", Path("o"))).kind == "helm"
+    with pytest.raises(UserError, match="--repo-url"):
+        chart_source(repo, ExportOptions("argocd", Path("o")))
+    oci = make_site(charts={"source": {"oci": "oci://registry.example/osh"}})
+    assert chart_source(oci, ExportOptions("helmfile", Path("o"))).kind == "oci"
+
+
+def test_armada_application_names_releases_as_armada_does() -> None:
+    app = Application("osh", (AppChart("rabbitmq", "rabbitmq"), AppChart("nova", "nova-rel")))
+    renamed = armada_application(app, "osh")
+    assert [c.release for c in renamed.charts] == ["osh-rabbitmq", "osh-nova-rel"]
+    assert [c.name for c in renamed.charts] == ["rabbitmq", "nova"]
+
+
+def test_levels_of_the_exported_releases() -> None:
+    desired = [_desired("a", {}), _desired("b", {}, ("a", "gone")), _desired("c", {}, ("b",)),
+               _desired("d", {}, ("a",))]
+    assert levels_of(desired) == [["a"], ["b", "d"], ["c"]]
+    # not waiting for b (it waits at runtime on c), c goes beside it, not after it
+    assert levels_of(desired, frozenset({"a", "c", "d"})) == [["a"], ["b", "c", "d"]]
 
 
 def test_objects_are_keyed_by_kind_and_name_with_hooks_marked() -> None:

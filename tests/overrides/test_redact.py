@@ -9,8 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from helmdeck.overrides.diff import values_diff
-from helmdeck.overrides.redact import REDACTED, redact
+from helmdeck.overrides.redact import REDACTED, redact, secret_cuts, split_secrets
 from helmdeck.plugins.registry import load_plugins
+from helmdeck.values.merge import merge_values
 
 PATHS = load_plugins().secret_paths
 is_secret_path = PATHS.is_secret
@@ -116,3 +117,49 @@ def test_diff_shows_changes() -> None:
     diff = values_diff({"a": 1, "b": {"c": 2}}, {"a": 1, "b": {"c": 3}}, PATHS)
     assert "-  c: 2" in diff and "+  c: 3" in diff
     assert values_diff({"a": 1}, {"a": 1}, PATHS) == ""
+
+
+@settings(max_examples=400, deadline=None)
+@given(TREES)
+def test_split_secrets_merges_back_to_the_values_exactly(tree: dict[str, Any]) -> None:
+    original = copy.deepcopy(tree)
+    plain, secret = split_secrets(tree, PATHS)
+    assert tree == original  # the input is not changed
+    # Helm's merge, in either order (helm -f plain -f secret; Flux: valuesFrom, then values)
+    assert merge_values(plain, secret) == tree
+    assert merge_values(secret, plain) == tree
+    # nothing secret is left in the non-secret tree, which redaction leaves unchanged
+    assert redact(plain, PATHS) == plain
+    # and the secret tree only holds what redaction hides (or a list that holds some)
+    for path, _ in _walk(secret):
+        if path and not isinstance(_get(secret, path), dict):
+            assert any(is_secret_path(path[:n]) for n in range(1, len(path) + 1)) or any(
+                isinstance(_get(tree, path[:n]), list) for n in range(1, len(path) + 1))
+    assert bool(secret) == bool(secret_cuts(tree, PATHS))
+
+
+def test_split_secrets_examples() -> None:
+    tree = {
+        "endpoints": {"identity": {"auth": {"admin": {"password": "s3cr3t", "username": "admin"}}},
+                      "oslo_cache": {"auth": {"memcache_secret_key": "k"}}},
+        "conf": {"nova": {"database": {"connection": "mysql://u:pw@db/nova"}},
+                 "list": [{"password": "p", "name": "n"}], "empty_password": None, "x": {}},
+        "pod": {"replicas": {"api": 3}},
+    }
+    plain, secret = split_secrets(tree, PATHS)
+    assert plain == {
+        "endpoints": {"identity": {"auth": {"admin": {"username": "admin"}}}},
+        "conf": {"empty_password": None, "x": {}},
+        "pod": {"replicas": {"api": 3}},
+    }
+    assert secret == {
+        "endpoints": {"identity": {"auth": {"admin": {"password": "s3cr3t"}}},
+                      "oslo_cache": {"auth": {"memcache_secret_key": "k"}}},
+        # the list goes whole: Helm would replace, not merge, a list split in two
+        "conf": {"nova": {"database": {"connection": "mysql://u:pw@db/nova"}},
+                 "list": [{"password": "p", "name": "n"}]},
+    }
+    assert secret_cuts(tree, PATHS) == [
+        "endpoints.identity.auth.admin.password", "endpoints.oslo_cache.auth.memcache_secret_key",
+        "conf.nova.database.connection", "conf.list"]
+    assert split_secrets({}, PATHS) == ({}, {})
