@@ -14,8 +14,9 @@ from typing import Any
 from helmdeck.chart.source import source_root
 from helmdeck.errors import UserError
 from helmdeck.site.model import Site
+from helmdeck.values import tree
 from helmdeck.values.merge import merge_values
-from helmdeck.values.paths import format_path, leaf_paths
+from helmdeck.values.paths import format_path
 from helmdeck.values.yamlio import load_values_file
 
 MAX_FEATURES = 12
@@ -75,7 +76,7 @@ def static_overrides(site: Site, chart: str) -> tuple[dict[str, Any], dict[str, 
         values = load_values_file(path)
         merged = merge_values(merged, values)
         label = f"static: values_overrides/{chart}/{path.name}"
-        for parts, _ in leaf_paths(values):
+        for parts, _ in tree.leaves(values):
             provenance[format_path(parts)] = label
-    live = {format_path(parts) for parts, _ in leaf_paths(merged)}
+    live = {format_path(parts) for parts, _ in tree.leaves(merged)}
     return merged, {k: v for k, v in provenance.items() if k in live}

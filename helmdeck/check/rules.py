@@ -1,4 +1,4 @@
-"""The agreement rules of osh-conventions §1.8, §1.9, §1.13 and §1.14.
+"""Agreement rules: the values several charts each keep a copy of must be equal.
 
 Each chart keeps its own copy of values that several charts must share (the keystone admin,
 the DB and RabbitMQ admins, public hostnames, the metadata proxy secret, the ceph client).
@@ -17,15 +17,16 @@ holds a secret; a secret difference is reported as "differs".
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from helmdeck.plugins.builders import PROVIDERS, PUBLIC_ENDPOINTS
 from helmdeck.plugins.secretpaths import is_secret_path
-from helmdeck.values.paths import format_path
+from helmdeck.values import tree
+from helmdeck.values.paths import Path, format_path
 
-Parts = tuple[str, ...]
+Parts = Path
 Values = Mapping[str, Any]
 Combined = Mapping[str, Values]
 
@@ -52,24 +53,6 @@ class _Copy:
     value: Any
 
 
-def _get(values: Any, parts: Iterable[str]) -> Any:
-    node = values
-    for part in parts:
-        if not isinstance(node, Mapping) or part not in node:
-            return _MISSING
-        node = node[part]
-    return node
-
-
-def _leaves(value: Any, prefix: Parts = ()) -> Iterator[tuple[Parts, Any]]:
-    """Leaves of a nested map; a scalar, list or empty map is its own leaf."""
-    if isinstance(value, Mapping) and value:
-        for key in sorted(value, key=str):
-            yield from _leaves(value[key], (*prefix, str(key)))
-    else:
-        yield prefix, value
-
-
 def _same(x: Any, y: Any) -> bool:
     # 3 and 3.0 are one number to Helm (every YAML number is a float64 there).
     return bool(x == y) and (isinstance(x, bool) == isinstance(y, bool))
@@ -90,9 +73,9 @@ def _differs(rule: str, a: _Copy, b: _Copy, what: str = "") -> Inconsistency:
 
 def _pairwise(rule: str, client: _Copy, provider: _Copy, what: str = "") -> list[Inconsistency]:
     """Compare two maps of credentials leaf by leaf, where both set the leaf."""
-    theirs = dict(_leaves(provider.value))
+    theirs = dict(tree.leaves(provider.value))
     out = []
-    for sub, value in _leaves(client.value):
+    for sub, value in tree.leaves(client.value):
         if sub in theirs and not _same(value, theirs[sub]):
             out.append(
                 _differs(
@@ -120,7 +103,7 @@ def _agree(rule: str, copies: list[_Copy], prefer: str | None = None) -> list[In
 
 
 def _copy(combined: Combined, chart: str, path: Parts) -> _Copy | None:
-    value = _get(combined.get(chart), path)
+    value = tree.get(combined.get(chart), path, _MISSING)
     return None if value is _MISSING else _Copy(chart, path, value)
 
 
@@ -158,7 +141,7 @@ def db_admin(combined: Combined, releases: Mapping[str, str]) -> list[Inconsiste
     etypes = {
         str(t)
         for values in combined.values()
-        if isinstance(endpoints := _get(values, ("endpoints",)), Mapping)
+        if isinstance(endpoints := tree.get(values, ("endpoints",), None), Mapping)
         for t in endpoints
         if str(t).startswith("oslo_db")
     }
@@ -190,7 +173,7 @@ def rabbitmq_statefulset(combined: Combined, releases: Mapping[str, str]) -> lis
     ss: Parts = ("endpoints", "oslo_messaging", "statefulset")
     out: list[Inconsistency] = []
     for chart in sorted(combined):
-        if chart == "rabbitmq" or not isinstance(_get(combined[chart], ss), Mapping):
+        if chart == "rabbitmq" or not isinstance(tree.get(combined[chart], ss, None), Mapping):
             continue
         name = _copy(combined, chart, (*ss, "name"))
         if name is not None and name.value != real_name:
@@ -224,7 +207,7 @@ PUBLIC_PROVIDERS: dict[str, str] = {etype: PROVIDERS[etype] for etype in PUBLIC_
 
 def _public_host(combined: Combined, chart: str, etype: str) -> _Copy | None:
     base: Parts = ("endpoints", etype, "host_fqdn_override", "public")
-    value = _get(combined.get(chart), base)
+    value = tree.get(combined.get(chart), base, _MISSING)
     if isinstance(value, Mapping):
         return _copy(combined, chart, (*base, "host"))
     return None if value is _MISSING else _Copy(chart, base, value)
@@ -234,7 +217,7 @@ def public_endpoints(combined: Combined, releases: Mapping[str, str]) -> list[In
     """A public host, scheme or port that differs between charts gives clients two URLs."""
     by_type: dict[str, list[str]] = {}
     for chart in sorted(combined):
-        endpoints = _get(combined[chart], ("endpoints",))
+        endpoints = tree.get(combined[chart], ("endpoints",), None)
         if isinstance(endpoints, Mapping):
             for etype, ep in endpoints.items():
                 if isinstance(ep, Mapping):
@@ -254,7 +237,9 @@ def public_endpoints(combined: Combined, releases: Mapping[str, str]) -> list[In
             {
                 str(name)
                 for c in charts
-                if isinstance(ports := _get(combined[c], ("endpoints", etype, "port")), Mapping)
+                if isinstance(
+                    ports := tree.get(combined[c], ("endpoints", etype, "port"), None), Mapping
+                )
                 for name in ports
             }
         )
@@ -283,7 +268,7 @@ def metadata_secret(combined: Combined, releases: Mapping[str, str]) -> list[Inc
 
 
 def _ceph_enabled(combined: Combined, chart: str) -> bool:
-    return _get(combined.get(chart), ("conf", "ceph", "enabled")) is not False
+    return tree.get(combined.get(chart), ("conf", "ceph", "enabled"), None) is not False
 
 
 def ceph_client(combined: Combined, releases: Mapping[str, str]) -> list[Inconsistency]:
@@ -297,7 +282,7 @@ def ceph_client(combined: Combined, releases: Mapping[str, str]) -> list[Inconsi
     if "nova" in combined and _ceph_enabled(combined, "nova"):
         users.append(_copy(combined, "nova", ("conf", "nova", "libvirt", "rbd_user")))
         uuids.append(_copy(combined, "nova", ("conf", "nova", "libvirt", "rbd_secret_uuid")))
-    backends = _get(combined.get("cinder"), ("conf", "backends"))
+    backends = tree.get(combined.get("cinder"), ("conf", "backends"), None)
     if isinstance(backends, Mapping):
         for name in sorted(backends, key=str):
             if isinstance(backends[name], Mapping):

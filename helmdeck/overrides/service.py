@@ -52,8 +52,9 @@ from helmdeck.store.user_overrides import (
     lock_user_overrides,
     put_user_overrides,
 )
-from helmdeck.values.merge import coalesce, copy_values, merge_values
-from helmdeck.values.paths import format_path, leaf_paths, parse_path
+from helmdeck.values import tree
+from helmdeck.values.merge import coalesce, merge_values
+from helmdeck.values.paths import format_path, parse_path
 
 __all__ = [
     "ChartInfo",
@@ -219,7 +220,7 @@ class OverrideService:
         ref = self._ref(ctx, chart, namespace)
         key = None if ctx.generation is None else (ctx.generation, version, stamp)
         layers = self._layers(ctx, ref)
-        combined = copy_values(layers.combined(user))
+        combined = tree.copy(layers.combined(user))
         provenance = combined_provenance(
             combined,
             static_facts=layers.base.static_provenance,
@@ -233,8 +234,8 @@ class OverrideService:
             name=chart,
             namespace=namespace,
             release=ref.release,
-            static=copy_values(layers.base.static),
-            system=copy_values(layers.system),
+            static=tree.copy(layers.base.static),
+            system=tree.copy(layers.system),
             user=user,
             combined=combined,
             provenance=provenance,
@@ -328,7 +329,7 @@ class OverrideService:
                     continue
                 ref = ctx.refs[chart]
                 layers = self._layers(ctx, ref)
-                values = copy_values(layers.combined(stored.get((chart, ref.namespace), {})))
+                values = tree.copy(layers.combined(stored.get((chart, ref.namespace), {})))
                 out.append(
                     ReleaseValues(
                         chart=chart,
@@ -666,8 +667,8 @@ def _refuse_secret_paths(
 ) -> None:
     """A user override may neither set a secret nor replace a map holding generated secrets."""
 
-    secret_leaves = [p for p, _ in leaf_paths(system) if is_secret_path(p)]
-    for parts, _ in leaf_paths(user):
+    secret_leaves = [p for p, _ in tree.leaves(system) if is_secret_path(p)]
+    for parts, _ in tree.leaves(user):
         hidden = [p for p in secret_leaves if p[: len(parts)] == parts]
         if is_secret_path(parts) or hidden:
             target = hidden[0] if hidden else parts

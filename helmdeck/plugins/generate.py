@@ -7,6 +7,7 @@ from typing import Any
 
 from helmdeck.errors import UserError
 from helmdeck.plugins.base import ChartRef, Plugin, SiteSnapshot, SystemOverrides
+from helmdeck.values import tree
 
 
 def required_secrets(plugins: Mapping[str, Plugin], enabled: Iterable[str]) -> set[str]:
@@ -17,14 +18,6 @@ def required_secrets(plugins: Mapping[str, Plugin], enabled: Iterable[str]) -> s
         if plugin is not None:
             names.update(plugin.secrets())
     return names
-
-
-def _sorted(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _sorted(value[k]) for k in sorted(value, key=str)}
-    if isinstance(value, list):
-        return [_sorted(v) for v in value]
-    return value
 
 
 def system_overrides(
@@ -43,6 +36,6 @@ def system_overrides(
         )
     result = plugin.overrides(snapshot, ref, chart_values)
     return SystemOverrides(
-        values=_sorted(result.values),
+        values=tree.sort(result.values),
         provenance=dict(sorted(result.provenance.items())),
     )

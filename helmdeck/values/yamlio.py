@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 from yaml import _yaml as _libyaml
 
+from helmdeck.values import tree
 from helmdeck.values.errors import ValuesError
 from helmdeck.values.gonum import float32_key, format_go_float, json_number
 from helmdeck.values.merge import merge_values
@@ -191,15 +192,6 @@ def _allowed_alias_ratio(decodes: int) -> float:
     return 0.99 - 0.89 * ((decodes - _ALIAS_LOW) / (_ALIAS_HIGH - _ALIAS_LOW))
 
 
-def _copy(value: Any) -> Any:
-    """Deep copy of plain data (dicts, lists, scalars); each alias use gets its own copy."""
-    if type(value) is dict:
-        return {k: _copy(v) for k, v in value.items()}
-    if type(value) is list:
-        return [_copy(v) for v in value]
-    return value
-
-
 class _Frame:
     """A mapping or sequence under construction."""
 
@@ -303,7 +295,7 @@ class _Decoder:
                     if node_kind == "scalar":
                         kind, value = payload
                     else:
-                        kind, value = node_kind, _copy(payload)
+                        kind, value = node_kind, tree.copy(payload)
                 elif cls is MappingStartEvent or cls is SequenceStartEvent:
                     is_map = cls is MappingStartEvent
                     if merge_child == 1 and not is_map:

@@ -39,9 +39,10 @@ def test_layers_and_provenance(service: OverrideService) -> None:
     assert prov["conf.keystone.DEFAULT.debug"].layer == "user"
     assert prov["conf.keystone.DEFAULT.debug"].fact == "user override rev 1 by tester"
     # every combined leaf has a provenance, and nothing else does
-    from helmdeck.values.paths import format_path, leaf_paths
+    from helmdeck.values import tree
+    from helmdeck.values.paths import format_path
 
-    assert set(prov) == {format_path(p) for p, _ in leaf_paths(ov.combined)}
+    assert set(prov) == {format_path(p) for p, _ in tree.leaves(ov.combined)}
     assert (ov.release, ov.version, ov.depends_on) == ("keystone", 1, ("mariadb", "memcached"))
 
 

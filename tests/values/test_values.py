@@ -17,14 +17,7 @@ from helmdeck.values import strvals
 from helmdeck.values.errors import ValuesError
 from helmdeck.values.merge import coalesce, merge_values
 from helmdeck.values.options import ValueOptions, merge_value_options
-from helmdeck.values.paths import (
-    delete_path,
-    format_path,
-    get_path,
-    leaf_paths,
-    parse_path,
-    set_path,
-)
+from helmdeck.values.paths import format_path, parse_path
 from helmdeck.values.sections import chunk, load_source, split_source
 from helmdeck.values.yamlio import dump_json, dump_yaml, load_values, load_values_file
 
@@ -272,20 +265,7 @@ def test_format_then_parse_path_round_trips(parts: list[str]) -> None:
 
 
 def test_path_helpers() -> None:
-    values: dict[str, Any] = {"a": {"b.c": [1, {"d": 2}], "e": {}}}
     assert format_path(("a", "b.c", 1, "d")) == "a.b\\.c[1].d"
-    assert get_path(values, ("a", "b.c", 1, "d")) == 2
-    with pytest.raises(KeyError):
-        get_path(values, ("a", "zz"))
-    assert list(leaf_paths(values)) == [(("a", "b.c"), [1, {"d": 2}]), (("a", "e"), {})]
-    set_path(values, ("x", "y"), 1)
-    assert values["x"] == {"y": 1}
-    with pytest.raises(ValuesError):
-        set_path(values, ("x", "y", "z"), 1)
-    delete_path(values, ("x", "y"))
-    assert values["x"] == {}
-    with pytest.raises(KeyError):
-        delete_path(values, ("x", "y"))
     with pytest.raises(ValuesError):
         parse_path("a..b")
 
