@@ -22,7 +22,6 @@ from helmdeck.check import check_consistency
 from helmdeck.errors import ConflictError, NotFoundError, UserError
 from helmdeck.helm import render, validate_schema
 from helmdeck.overrides.diff import values_diff
-from helmdeck.overrides.inputs import parse_inputs
 from helmdeck.overrides.layers import (
     ChartBase,
     Provenance,
@@ -54,6 +53,7 @@ from helmdeck.store.user_overrides import (
 )
 from helmdeck.values import tree
 from helmdeck.values.merge import coalesce, merge_values
+from helmdeck.values.options import ValueOptions, documents, merge_value_options
 from helmdeck.values.paths import format_path, parse_path
 
 __all__ = [
@@ -368,7 +368,8 @@ class OverrideService:
 
         if flag not in ("reuse", "reset"):
             raise UserError(f"flag {flag!r}: must be reuse or reset")
-        delta = parse_inputs(files, set, set_string, set_json)
+        delta = merge_value_options(ValueOptions(
+            documents(files), set=set, set_string=set_string, set_json=set_json))
         with self.store.transaction() as s:
             ctx = self._context(s, secrets_for=chart)
             ref = self._ref(ctx, chart, namespace)

@@ -12,12 +12,14 @@ limit                         value        what is counted
 ``MAX_DOCUMENT_BYTES``        4 MiB        bytes of one file or document (read at most
                                            this plus one byte, so ``/dev/zero`` is refused
                                            at once)
+``MAX_DOCUMENTS``             1,000        YAML documents (``---``) in one values file
 ``MAX_SET_EXPRESSIONS``       1,000        ``--set``, ``--set-string``, ``--set-json``,
                                            ``--set-file`` and ``--set-literal``
                                            expressions together, in one command or request
 ``MAX_VALUES_SOURCES``        100          values files in one command or request
-``MAX_NODES``                 100,000      values in one document: every map entry and
-                                           list item, after YAML aliases are expanded
+``MAX_NODES``                 200,000      nodes of one document: every map key, map
+                                           value and list item (about 100,000 keys with
+                                           their values), after YAML aliases are expanded
 ``MAX_DEPTH``                 100          levels of nesting of maps and lists (a
                                            top-level key is at level 1)
 ``MAX_KEY_CHARS``             1,024        characters of one map key
@@ -33,17 +35,24 @@ parser counts its levels, and the site loader checks the events before composing
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from helmdeck.values.errors import ValuesError
 
 MAX_DOCUMENT_BYTES = 4 * 1024 * 1024
+MAX_DOCUMENTS = 1_000
 MAX_SET_EXPRESSIONS = 1_000
 MAX_VALUES_SOURCES = 100
-MAX_NODES = 100_000
+MAX_NODES = 200_000
 MAX_DEPTH = 100
 MAX_KEY_CHARS = 1_024
 MAX_STRING_CHARS = 1024 * 1024
+
+
+def name_input(flag: str, text: str) -> str:
+    """How a refusal names an input that may be huge: the flag and the text's beginning."""
+    return f"{flag} {text[:40]!r}" + ("..." if len(text) > 40 else "")
 
 
 def too_large(source: str, size: int) -> ValuesError:
@@ -54,6 +63,19 @@ def too_large(source: str, size: int) -> ValuesError:
     )
 
 
+def read_bytes(path: str | Path) -> bytes:
+    """The content of the file at ``path``, refused beyond ``MAX_DOCUMENT_BYTES``.
+
+    Reads at most one byte more than the limit, so a device or a growing file is refused
+    at once instead of read to the end. ``OSError`` is left to the caller to word.
+    """
+    with open(path, "rb") as f:
+        data = f.read(MAX_DOCUMENT_BYTES + 1)
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise too_large(str(path), len(data))
+    return data
+
+
 def too_deep(source: str) -> ValuesError:
     """The refusal of nesting beyond ``MAX_DEPTH``."""
     return ValuesError(
@@ -62,10 +84,10 @@ def too_deep(source: str) -> ValuesError:
 
 
 def too_many_nodes(source: str) -> ValuesError:
-    """The refusal of a document with more than ``MAX_NODES`` values."""
+    """The refusal of a document (or inputs together) over ``MAX_NODES`` nodes."""
     return ValuesError(
-        f"{source}: more than {MAX_NODES} values (map entries and list items, aliases "
-        "expanded); split it or drop what the chart does not need"
+        f"{source}: more than {MAX_NODES} keys, values and list items in all (aliases "
+        "expanded); split the values or drop what the chart does not need"
     )
 
 
@@ -102,26 +124,45 @@ def check_string(source: str, value: str) -> None:
                           f"{value[:20]!r}); strings may have at most {MAX_STRING_CHARS}")
 
 
-def check_tree(source: str, tree: Any, depth: int = 0) -> None:
-    """Refuse a tree that breaks any limit above; ``depth`` is the level ``tree`` sits at.
+def check_tree(source: str, tree: Any, level: int = 0) -> int:
+    """Refuse a tree that breaks a limit above; return its nodes (keys, values, items).
 
-    Iterative, so it is safe on a tree of any depth: use it on trees built by code that
-    does not count as it goes (the JSON reader's, the ``--set`` parser's results).
+    ``level`` is the level ``tree`` itself sits at (0 for a whole document). Iterative, so
+    it is safe on a tree of any depth: use it on trees built by code that does not count as
+    it goes (the JSON reader's).
     """
-    for nodes, (node_depth, key, value) in enumerate(_walk(tree, depth), 1):
+    nodes = 0
+    for node_level, key, value in _walk(tree, level):
+        nodes += 1 if key is None else 2
         if nodes > MAX_NODES:
             raise too_many_nodes(source)
-        if node_depth > MAX_DEPTH:
+        if node_level > MAX_DEPTH:
             raise too_deep(source)
         if key is not None:
             check_key(source, key)
         if type(value) is str:
             check_string(source, value)
+    return nodes
 
 
-def _walk(tree: Any, depth: int) -> Iterator[tuple[int, str | None, Any]]:
+class NodeBudget:
+    """The nodes one merge of inputs may still create, shared by all of its files and
+    expressions: each input within its own limits, a hundred of them could still add up to
+    more than one document may hold."""
+
+    def __init__(self, nodes: int = MAX_NODES) -> None:
+        self.left = nodes
+
+    def spend(self, source: str, nodes: int) -> None:
+        """Take ``nodes`` from the budget; refuse ``source`` when that overdraws it."""
+        self.left -= nodes
+        if self.left < 0:
+            raise too_many_nodes(source)
+
+
+def _walk(tree: Any, level: int) -> Iterator[tuple[int, str | None, Any]]:
     """(level, map key or None, value) for every value below ``tree``, depth first."""
-    stack: list[tuple[int, Any]] = [(depth, tree)]
+    stack: list[tuple[int, Any]] = [(level, tree)]
     while stack:
         level, node = stack.pop()
         if type(node) is dict:

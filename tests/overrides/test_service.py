@@ -100,6 +100,10 @@ def test_inputs_apply_in_helm_order(service: OverrideService) -> None:
         ({"set": ["pod.replicas.api=0"]}, UserError, "values.schema.json"),
         ({"set": ["pod.replicas.api=many"]}, UserError, "values.schema.json"),
         ({"set": ["break_render=true"], "render_check": True}, UserError, "break_render is set"),
+        ({"files": ["a: " + "[" * 450 + "]" * 450]}, ValuesError, r"values\[0\]:1:.*nested"),
+        ({"set_json": ["a=" + '{"b":' * 450 + "1" + "}" * 450]}, ValuesError, "nested deeper"),
+        ({"files": ["a: " + "x" * (4 * 1024 * 1024)]}, ValuesError, "larger than"),
+        ({"set": ["a=1"] * 1001}, ValuesError, "at most 1000"),
     ],
 )
 def test_refused_updates_store_nothing(

@@ -309,3 +309,37 @@ def test_cli_chunk(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
         "common.yaml", "glance.yaml", "keystone.yaml"]
+
+
+@settings(max_examples=60, deadline=None, database=None)
+@given(st.lists(st.dictionaries(st.sampled_from("abc"), st.integers(0, 3) | st.none(),
+                                max_size=3), max_size=3),
+       st.lists(st.sampled_from(["a=1", "b.c=x", "d[1]=2"]), max_size=3))
+def test_files_and_documents_merge_alike(tmp_path_factory: pytest.TempPathFactory,
+                                         docs: list[dict[str, Any]], sets: list[str]) -> None:
+    """The CLI reads FILE[:section] from disk, an update gets the same files as text: one
+    function, one result."""
+    from helmdeck.values.options import documents
+
+    folder = tmp_path_factory.mktemp("files")
+    texts = [dump_yaml(d) for d in docs]
+    paths = []
+    for i, text in enumerate(texts):
+        (folder / f"{i}.yaml").write_text(text)
+        paths.append(str(folder / f"{i}.yaml"))
+
+    def outcome(opts: ValueOptions) -> Any:
+        try:
+            return merge_value_options(opts)
+        except ValuesError as exc:
+            return str(exc).split(": ", 1)[-1]
+
+    from_disk = outcome(ValueOptions(paths, set=sets))
+    assert outcome(ValueOptions(documents(texts), set=sets)) == from_disk
+
+
+def test_document_errors_name_the_document() -> None:
+    from helmdeck.values.options import documents
+
+    with pytest.raises(ValuesError, match=r"^values\[1\]:1:"):
+        merge_value_options(ValueOptions(documents(["a: 1", "[1"])))
