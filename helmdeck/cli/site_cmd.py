@@ -10,6 +10,7 @@ import click
 import yaml
 
 from helmdeck import config
+from helmdeck.chart import source_problems
 from helmdeck.errors import NotFoundError
 from helmdeck.fileio import write_atomic
 from helmdeck.site.load import load_site_file, with_absolute_source
@@ -28,7 +29,8 @@ def site() -> None:
 def import_site(file: Path) -> None:
     """Replace the stored site with FILE, in one transaction."""
 
-    new = with_absolute_source(load_site_file(file), file.resolve().parent)
+    new = with_absolute_source(load_site_file(file, checks=[source_problems]),
+                               file.resolve().parent)
     with open_store() as store, store.transaction() as s:
         sites.save_site(s, new)
         audit.audit(
@@ -74,7 +76,7 @@ def show_site(fmt: str) -> None:
 def validate_site(file: Path) -> None:
     """Check FILE without storing it; every problem is reported as FILE:LINE: path: message."""
 
-    checked = load_site_file(file)
+    checked = load_site_file(file, checks=[source_problems])
     click.echo(f"{file}: valid site {checked.metadata.name} ({len(checked.spec.hosts)} hosts)")
 
 

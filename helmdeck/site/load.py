@@ -18,9 +18,10 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from helmdeck.site.model import PATTERN_MESSAGES, ChartSource, Site
-from helmdeck.site.validate import Problem, raw_problems, site_problems
+from helmdeck.site.validate import raw_problems, site_problems
 from helmdeck.values.located import (
     DocumentError,
+    Problem,
     compose,
     format_problems,
     read_document,
