@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from helmdeck.chart.source import source_root
+from helmdeck.chart.source import missing_source, source_root
 from helmdeck.errors import UserError
 from helmdeck.site.model import OVERRIDE_NAME_PATTERN, Site
 from helmdeck.values import tree
@@ -99,11 +99,10 @@ def source_problems(site: Site) -> list[Problem]:
     path = site.spec.charts.source.path
     if path is None:
         return []
+    missing = missing_source(site)
+    if missing is not None:
+        return [(("spec", "charts", "source", "path"), missing)]
     root = Path(path).expanduser()
-    if not root.is_dir():
-        return [(("spec", "charts", "source", "path"),
-                 f"directory {root} does not exist; point it at an openstack-helm checkout "
-                 "or a directory of unpacked charts")]
     known = {name for f in _override_files(root) for name in _names_in(f.stem)}
     if not known:
         return []

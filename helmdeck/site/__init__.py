@@ -1,1 +1,1 @@
-"""The site inventory (DESIGN.md section 2): one validated, immutable description of a site."""
+"""The site inventory (``site.yaml``): one validated, immutable description of a site."""

@@ -8,26 +8,12 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support import OSH_CHARTS
 
 from helmdeck.application import AppChart, Application, SiteTraits, When, load_application
 from helmdeck.errors import NotFoundError, UserError
 
-CHARTS = {
-    "mariadb",
-    "rabbitmq",
-    "memcached",
-    "openvswitch",
-    "keystone",
-    "glance",
-    "placement",
-    "heat",
-    "cinder",
-    "horizon",
-    "libvirt",
-    "nova",
-    "neutron",
-    "ovn",
-}
+CHARTS = {*OSH_CHARTS, "ovn"}
 
 
 def test_packaged_application_lists_the_14_charts_with_release_equal_name() -> None:

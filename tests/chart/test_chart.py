@@ -1,4 +1,4 @@
-"""Chart sources and the values_overrides selection (osh-conventions §5.2)."""
+"""Chart sources, the values_overrides selection and the checks of site names against it."""
 
 from __future__ import annotations
 
