@@ -341,5 +341,5 @@ def test_files_and_documents_merge_alike(tmp_path_factory: pytest.TempPathFactor
 def test_document_errors_name_the_document() -> None:
     from helmdeck.values.options import documents
 
-    with pytest.raises(ValuesError, match=r"^values\[1\]:1:"):
+    with pytest.raises(ValuesError, match=r"^values\[1\]:\d+:\d+: "):
         merge_value_options(ValueOptions(documents(["a: 1", "[1"])))
