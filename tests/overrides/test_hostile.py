@@ -57,7 +57,7 @@ def test_any_value_at_under_or_over_a_secret_path_is_refused(
     service: OverrideService, store: Store, request_: UpdateRequest
 ) -> None:
     for flag in ("reset", "reuse"):
-        with pytest.raises(UserError, match="holds a secret; .*helmdeck secret set"):
+        with pytest.raises(UserError, match=r"holds a secret; .*helmdeck secret set"):
             service.update(*KS, request_.model_copy(update={"flag": flag}))
     assert revisions(store) == 0
 
@@ -72,7 +72,7 @@ def test_a_scalar_where_the_chart_has_a_map_is_refused_at_once(
     assert "gives a number" in message and "pod.replicas.api=" in message
     with pytest.raises(UserError, match=r"conf\.keystone: the chart has a map .* gives a list"):
         service.update(*KS, UpdateRequest.of(set=["conf.keystone={a,b}"]))
-    with pytest.raises(UserError, match="images.tags.keystone_api: the chart has a string"):
+    with pytest.raises(UserError, match=r"images\.tags\.keystone_api: the chart has a string"):
         service.update(*KS, UpdateRequest.of(set=["images.tags.keystone_api.x=1"]))
     service.update(*KS, UpdateRequest.of(set=["pod.replicas=null"]))  # a null deletes: allowed
     assert revisions(store) == 1
@@ -86,7 +86,7 @@ def test_an_update_that_changes_nothing_records_nothing(
     assert (again.changed, again.version) == (False, first.version)
     nothing = service.update(*KS, UpdateRequest.of(flag="reuse", set=["=1"]))
     assert not nothing.changed
-    with pytest.raises(UserError, match="set no value .* helm-override-delete"):
+    with pytest.raises(UserError, match=r"set no value .* helm-override-delete"):
         service.update(*KS, UpdateRequest.of(flag="reset", set=["=1"]))
     assert revisions(store) == 1
 
