@@ -15,7 +15,8 @@ from typing import Any
 
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "plugins"))
+TESTS = Path(__file__).resolve().parents[1] / "tests"
+sys.path[:0] = [str(TESTS / "plugins"), str(TESTS)]  # the test helpers it builds sites with
 
 from plugin_sites import CHARTS, build_site, reference_dir, snapshot
 from timing import best_of
