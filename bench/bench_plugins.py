@@ -15,8 +15,9 @@ from typing import Any
 
 import yaml
 
-TESTS = Path(__file__).resolve().parents[1] / "tests"
-sys.path[:0] = [str(TESTS / "plugins"), str(TESTS)]  # the test helpers it builds sites with
+# the test helpers it builds sites with
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "plugins"))
 
 from plugin_sites import CHARTS, build_site, reference_dir, snapshot
 from timing import best_of

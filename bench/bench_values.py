@@ -62,7 +62,8 @@ def make_sets(count: int, seed: int = 11) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--megabytes", type=float, default=1.0)  # within values/limits.py (200,000 nodes)
+    # within values/limits.py (200,000 nodes)
+    parser.add_argument("--megabytes", type=float, default=1.0)
     args = parser.parse_args()
 
     import helm_python as helm

@@ -20,8 +20,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-TESTS = Path(__file__).resolve().parents[1] / "tests"
-sys.path[:0] = [str(TESTS / "verify"), str(TESTS)]  # the test helpers it builds sites with
+# the test helpers it builds sites with
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "verify"))
 
 from real_render import SPECIES, nodes, render, site_of
 from timing import best_of

@@ -118,12 +118,18 @@ def refuse_secret_paths(ref: ChartRef, user: dict[str, Any], layers: Layers,
     would replace the generated secret). Over: a value at a key above a generated secret
     (``...auth.admin=x`` replaces the map holding the password).
     """
-    secret_leaves = [p for p, _ in tree.leaves(layers.system) if paths.is_secret(p)]
+    # Every prefix of a generated secret's path: a user leaf there would replace it.
+    above = {p[:n]: p for p, _ in tree.leaves(layers.system) if paths.is_secret(p)
+             for n in range(1, len(p) + 1)}
+    matcher = paths.all
     for parts, _ in tree.leaves(user):
-        at_or_under = next((parts[:n] for n in range(1, len(parts) + 1)
-                            if paths.is_secret(parts[:n])), None)
-        over = next((p for p in secret_leaves if p[: len(parts)] == parts), None)
-        target = at_or_under or over
+        state, at_or_under = matcher.start, None
+        for n, part in enumerate(parts, 1):
+            state = matcher.step(state, part)
+            if matcher.accepts(state):
+                at_or_under = parts[:n]
+                break
+        target = at_or_under or above.get(parts)
         if target is not None:
             name = _secret_name(layers.system_facts.get(format_path(target)))
             raise UserError(
