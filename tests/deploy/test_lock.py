@@ -27,9 +27,8 @@ def store(db_url: str) -> Iterator[Store]:
 
 
 def test_second_deploy_is_refused_with_one_line_naming_the_holder(store: Store) -> None:
-    with DeployLock(store, "cli:ann", what="apply"):
-        with pytest.raises(ConflictError) as exc:
-            DeployLock(store, "cli:bob", what="apply", wait=0.3).acquire()
+    with DeployLock(store, "cli:ann", what="apply"), pytest.raises(ConflictError) as exc:
+        DeployLock(store, "cli:bob", what="apply", wait=0.3).acquire()
     text = str(exc.value)
     assert "\n" not in text
     assert text.startswith("apply: the site is locked by another deploy: cli:ann on host ")
