@@ -91,7 +91,8 @@ class HelmOps:
             found = workloads(applied.manifest, release.namespace)
             if found:
                 left = max(1.0, timeout - (time.monotonic() - start))
-                wait_rolled_out(self.client, found, timeout=left, report=report)
+                wait_rolled_out(self.client, found, timeout=left, report=report,
+                                within=f"within the chart's timeout ({timeout}s)")
         return Deployed(applied.revision)
 
     def uninstall(self, release: str, namespace: str, *, timeout: int) -> None:

@@ -96,8 +96,10 @@ class HelmReleases:
                 result = cfg.install(chart, release, values, namespace=namespace,
                                      timeout=timeout, wait=WAIT, dry_run="client")
             elif self._exists(cfg, release):
+                # reset_values: the values given are the release's whole combined overrides;
+                # without it Helm reuses the previous revision's when they are empty.
                 result = cfg.upgrade(chart, release, values, namespace=namespace,
-                                     timeout=timeout, wait=WAIT)
+                                     timeout=timeout, wait=WAIT, reset_values=True)
             else:
                 result = cfg.install(chart, release, values, namespace=namespace,
                                      timeout=timeout, wait=WAIT, create_namespace=True)

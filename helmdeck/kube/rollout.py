@@ -136,7 +136,7 @@ def job_status(job: Any) -> Status:
         return Status(True, "complete")
     s = job.status
     active = (s.active or 0) if s else 0
-    return Status(False, f"{active} pods active, not complete yet")
+    return Status(False, f"not complete yet ({active} pods active)")
 
 
 _STATUS: dict[str, Callable[[Any], Status]] = {
@@ -163,11 +163,13 @@ def wait_rolled_out(
     *,
     timeout: float,
     report: Callable[[str], None] | None = None,
+    within: str | None = None,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> None:
     """Return once every workload is rolled out; RolloutFailed (naming them) when one fails
-    or ``timeout`` seconds pass. ``report`` hears one line per change of a workload's state.
+    or ``timeout`` seconds pass. ``report`` hears one line per change of a workload's state;
+    ``within`` words the timeout in the error (default: after N s).
     """
     pending = {w.key: w for w in workloads}
     deadline = clock() + timeout
@@ -181,7 +183,8 @@ def wait_rolled_out(
             if status.done:
                 del pending[key]
                 if report is not None:
-                    report(f"{key} rolled out ({status.detail})")
+                    report(f"{key} complete" if w.kind == "Job"
+                           else f"{key} rolled out ({status.detail})")
             elif last.get(key) != status.detail:
                 last[key] = status.detail
                 if report is not None:
@@ -193,7 +196,8 @@ def wait_rolled_out(
             shown = ", ".join(f"{k} ({last.get(k, 'not rolled out')})" for k in waiting[:3])
             more = f" and {len(waiting) - 3} more" if len(waiting) > 3 else ""
             raise RolloutFailed(
-                f"not rolled out after {timeout:.0f}s: {shown}{more}; see kubectl describe "
+                f"not rolled out {within or f'after {timeout:.0f}s'}: {shown}{more}; see "
+                "kubectl describe "
                 "for why its pods are not ready, or raise the chart's timeout in the "
                 "application file"
             )
