@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 
-from conftest import CHARTS, Deck, tiny_app, tiny_site
+from kube_env import CHARTS, Deck, tiny_app, tiny_site
 from lightkube.resources.apps_v1 import Deployment
 from lightkube.resources.batch_v1 import Job
 
