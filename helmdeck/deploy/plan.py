@@ -183,6 +183,10 @@ def make_plan(
             previous = baseline(d, state) if baseline is not None and state is not None else None
             if drift is not None and drift.values_changed and seen is not None:
                 previous = seen.values
+            elif previous is None and state is not None and inspect is not None:
+                # The site or the charts changed too: Helm still has the applied values.
+                seen = inspect(d, state.revision)
+                previous = seen.applied_values if seen is not None else None
             item = replace(item, changed_objects=changed, recreate=recreate,
                            digests=digests(objects), diff=_values_diff(d, state, previous, paths))
         items.append(item)
@@ -270,7 +274,8 @@ def _object_changes(
         if o.key not in old:
             changed.append(f"{o.key} (added)")
         elif old[o.key] != o.digest:
-            changed.append(f"{o.key} (changed)")
+            changed.append(f"{o.key} (changed, a Helm hook: Helm runs it again)" if o.hook
+                           else f"{o.key} (changed)")
             if o.kind in recreate_kinds and not o.hook:
                 recreate.append((o.kind, o.name))
     new_keys = {o.key for o in objects}

@@ -227,3 +227,24 @@ def test_export_writes_the_whole_application(run: Run, tmp_path: Path, fmt: str)
         }
     assert len(out.splitlines()) == len(files)
 
+
+
+def test_plan_of_one_chart_and_the_summary(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    rc, out, _ = run("plan", "--app", APP_FILE, "--chart", "api", "-o", "json")
+    assert rc == 0 and [r["chart"] for r in json.loads(out)] == ["api"]
+    rc, _, err = run("plan", "--app", APP_FILE, "--chart", "nope")
+    assert rc == 2 and "chart nope: not part of application" in err
+    rc, full, _ = run("plan", "--app", APP_FILE, "--full")
+    assert "      Secret/db-admin (added)" in full
+    rc, summary, _ = run("plan", "--app", APP_FILE, "--summary")
+    assert "Secret/db-admin (added)" not in summary
+    assert ("  + install db (openstack, chart db): not installed yet\n"
+            "      2 objects change") in summary
+    assert f"(summary; {len(full.splitlines()) - 1} lines in full: pass --full" in summary
+    # Off a terminal the default is the full plan; on one, the summary once it is long.
+    rc, out, _ = run("plan", "--app", APP_FILE)
+    assert out == full
+    monkeypatch.setattr("helmdeck.cli.deploy_cmd.SUMMARY_AFTER", 5)
+    monkeypatch.setattr("sys.stdout.isatty", lambda: True, raising=False)
+    rc, out, _ = run("plan", "--app", APP_FILE)
+    assert "(summary; " in out

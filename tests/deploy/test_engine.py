@@ -177,7 +177,7 @@ def test_changed_non_hook_job_is_recreated_before_the_upgrade(service: OverrideS
     (item,) = current_plan(service).changes()
     assert item.chart == "api"
     assert item.recreate == (("Job", "api-db-sync"),)  # the hook Job is Helm's to re-create
-    assert "Job/api-bootstrap (changed)" in item.changed_objects
+    assert "Job/api-bootstrap (changed, a Helm hook: Helm runs it again)" in item.changed_objects
     ops = MemoryReleases()
     execute(current_plan(service), ops, recorder=StoreRecorder(service.store))
     assert ops.calls.index(("delete", "Job", "api-db-sync")) < ops.calls.index(("start", "api"))
