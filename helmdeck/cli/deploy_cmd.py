@@ -7,13 +7,15 @@ state) and talk to Helm through ``helmdeck.deploy``; without a cluster, ``render
 
 from __future__ import annotations
 
+import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
 from helmdeck import config
 from helmdeck.cli.context import app_in_use, app_option, application, local_service
@@ -23,6 +25,7 @@ from helmdeck.deploy.apply import remove as remove_releases
 from helmdeck.deploy.deployer import StoreRecorder, current_plan, release_renderer
 from helmdeck.deploy.desired import desired_releases
 from helmdeck.deploy.export import ExportOptions, export_application, write_export
+from helmdeck.deploy.lock import WAIT_S, DeployLock
 from helmdeck.deploy.ops import connect, probe
 from helmdeck.deploy.plan import Plan, PlanItem
 from helmdeck.deploy.render import render_all, select, write_rendered
@@ -79,47 +82,80 @@ def render(charts: tuple[str, ...], out: Path | None, output: str) -> None:
 
 # --- plan ------------------------------------------------------------------------------------
 
+SUMMARY_AFTER = 80  # lines: a longer plan prints as a summary on a terminal unless --full
+
 
 @click.command()
 @click.option("-o", "--output", type=click.Choice(["table", "json"]), default="table",
               show_default=True, help="Output format.")
+@click.option("--chart", "charts", multiple=True, metavar="CHART",
+              help="Plan only this chart (repeatable); nothing else is rendered.")
+@click.option("--summary/--full", default=None,
+              help="One line per changing release, or every object and values diff too. "
+                   f"Default: the summary on a terminal when the full plan is longer than "
+                   f"{SUMMARY_AFTER} lines, else full.")
 @app_option
-def plan(output: str) -> None:
+def plan(output: str, charts: tuple[str, ...], summary: bool | None) -> None:
     """Show what apply would change, level by level, with a redacted values diff."""
 
     ops, note = probe()
     with _service() as service:
-        result = current_plan(service, ops=ops, cluster=note)
+        only = _known_charts(service, charts)
+        result = current_plan(service, ops=ops, cluster=note, only=only)
     if output == "json":
         click.echo(note, err=True)
         emit(result.to_json(), "json")
         return
+    full = _plan_lines(result, full=True)
+    if summary is None:
+        summary = sys.stdout.isatty() and len(full) > SUMMARY_AFTER
+    lines = _plan_lines(result, full=False) if summary else full
     click.echo(f"cluster: {note}")
-    _print_plan(result)
+    for line in lines:
+        click.echo(line)
+    if summary and len(full) > len(lines):
+        click.echo(f"(summary; {len(full)} lines in full: pass --full, or --chart CHART for "
+                   "one chart's objects and values diff)")
 
 
-def _print_plan(result: Plan) -> None:
+def _known_charts(service: OverrideService, charts: tuple[str, ...]) -> set[str] | None:
+    """The ``--chart`` names, each checked against the application; None when none given."""
+    if not charts:
+        return None
+    for name in charts:
+        service.app.chart(name)  # NotFoundError naming the known charts
+    return set(charts)
+
+
+def _plan_lines(result: Plan, *, full: bool) -> list[str]:
+    """The plan as text: per level, each change (with objects and values diff when ``full``),
+    then the counts."""
+    out: list[str] = []
     changes = result.changes()
     level = None
     for item in changes:
         if item.level != level:
             level = item.level
-            click.echo(f"\nlevel {level}")
-        click.echo(f"  {_MARK[item.action]} {item.action} {item.release} ({item.namespace}, "
+            out += ["", f"level {level}"]
+        out.append(f"  {_MARK[item.action]} {item.action} {item.release} ({item.namespace}, "
                    f"chart {item.chart}): {item.reason}")
-        for obj in item.changed_objects:
-            click.echo(f"      {obj}")
         for kind, name in item.recreate:
-            click.echo(f"      ! {kind}/{name} is deleted before the upgrade (immutable fields "
+            out.append(f"      ! {kind}/{name} is deleted before the upgrade (immutable fields "
                        "changed)")
-        for line in item.diff.splitlines():
-            click.echo(f"      {line}")
+        if not full:
+            if item.changed_objects:
+                out.append(f"      {len(item.changed_objects)} objects change")
+            continue
+        out += [f"      {obj}" for obj in item.changed_objects]
+        out += [f"      {line}" for line in item.diff.splitlines()]
     counts = {a: sum(1 for i in result.items if i.action == a)
               for a in ("install", "upgrade", "uninstall", "noop")}
     if not changes:
-        click.echo("no changes: every release is up to date")
-    click.echo(f"\nplan: {counts['install']} to install, {counts['upgrade']} to upgrade, "
-               f"{counts['uninstall']} to uninstall, {counts['noop']} unchanged")
+        out.append("no changes: every release is up to date")
+    disabled = f", {len(result.disabled)} disabled" if result.disabled else ""
+    out += ["", f"plan: {counts['install']} to install, {counts['upgrade']} to upgrade, "
+                f"{counts['uninstall']} to uninstall, {counts['noop']} unchanged{disabled}"]
+    return out
 
 
 # --- apply -----------------------------------------------------------------------------------
@@ -130,43 +166,113 @@ def _print_plan(result: Plan) -> None:
               help="Go through Helm's client-side dry run (no cluster, nothing recorded).")
 @click.option("--concurrency", type=click.IntRange(min=1), default=4, show_default=True,
               help="Releases installed at the same time within a level.")
+@click.option("--lock-wait", type=click.FloatRange(min=0), default=WAIT_S, show_default=True,
+              metavar="SECONDS",
+              help="How long to wait for another apply or remove of this site to finish.")
 @app_option
-def apply(dry_run: bool, concurrency: int) -> None:
-    """Apply the plan level by level; a failure stops only what depends on it."""
+def apply(dry_run: bool, concurrency: int, lock_wait: float) -> None:
+    """Apply the plan level by level; a failure stops only what depends on it.
 
+    After each release, waits until its Deployments, StatefulSets, DaemonSets and Jobs are
+    rolled out (or the chart's timeout passes) before its dependents start.
+    """
 
     ops = connect(dry_run=dry_run)
-    with _service() as service:
+    with _service() as service, _deploy_lock(service, "apply", lock_wait, dry_run):
         result = current_plan(service, ops=ops, cluster="dry run" if dry_run else "cluster")
         changes = result.changes()
         if not changes:
             click.echo("no changes: every release is up to date")
             return
-        console = Console(stderr=True, highlight=False)
-        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
-        with Progress(*columns, console=console) as progress:
-            task = progress.add_task("dry run" if dry_run else "apply", total=len(changes))
-
-            def started(item: PlanItem) -> None:
-                progress.console.print(f"  {item.action} {item.release} ({item.namespace}) ...",
-                                       markup=False)
-
-            def done(o: Outcome) -> None:
-                progress.advance(task)
-                progress.console.print(f"{o.status:>7} {o.item.release} ({o.item.namespace}): "
-                                       f"{o.detail}", markup=False)
-
-            outcomes = execute(result, ops, concurrency=concurrency, on_start=started,
-                               paths=service.secret_paths,
-                               on_done=done,
+        with _reporter(len(changes), "dry run" if dry_run else "apply") as report:
+            outcomes = execute(result, ops, concurrency=concurrency, on_start=report.started,
+                               on_event=report.event, on_done=report.done,
+                               paths=service.secret_paths, dry_run=dry_run,
                                recorder=None if dry_run else StoreRecorder(
                                    service.store, actor=service.actor))
     tally = {s: sum(1 for o in outcomes if o.status == s) for s in ("ok", "failed", "skipped")}
+    verb = "would apply" if dry_run else "applied"
     suffix = " (dry run: nothing recorded)" if dry_run else ""
-    click.echo(f"applied {tally['ok']}, failed {tally['failed']}, skipped {tally['skipped']}"
+    click.echo(f"{verb} {tally['ok']}, failed {tally['failed']}, skipped {tally['skipped']}"
                f"{suffix}")
     if tally["failed"] or tally["skipped"]:
         raise click.exceptions.Exit(1)
+
+
+@contextmanager
+def _deploy_lock(service: OverrideService, what: str, wait: float, dry_run: bool
+                 ) -> Iterator[None]:
+    """The site's deploy lock for a real apply or remove (a dry run changes nothing)."""
+    if dry_run:
+        yield
+        return
+    lock = DeployLock(service.store, service.actor, what=what, wait=wait,
+                      on_wait=lambda text: click.echo(text, err=True))
+    with lock:
+        yield
+
+
+class _Lines:
+    """Progress as plain lines on stderr, one per event (for logs and pipes)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def _echo(self, text: str) -> None:
+        with self._lock:
+            click.echo(text, err=True)
+
+    def started(self, item: PlanItem) -> None:
+        self._echo(f"  {item.action} {item.release} ({item.namespace}) ...")
+
+    def event(self, item: PlanItem, text: str) -> None:
+        self._echo(f"    {item.release}: {text}")
+
+    def done(self, o: Outcome) -> None:
+        self._echo(f"{o.status:>7} {o.item.release} ({o.item.namespace}): {o.detail}")
+
+
+class _Bars(_Lines):
+    """Progress on a terminal: an overall bar and one live line per running release."""
+
+    def __init__(self, progress: Progress, total: int, label: str) -> None:
+        super().__init__()
+        self.progress = progress
+        self.overall = progress.add_task(label, total=total)
+        self.tasks: dict[str, TaskID] = {}
+
+    def started(self, item: PlanItem) -> None:
+        with self._lock:
+            self.tasks[item.release] = self.progress.add_task(
+                f"  {item.action} {item.release}", total=None)
+
+    def event(self, item: PlanItem, text: str) -> None:
+        with self._lock:
+            task = self.tasks.get(item.release)
+            if task is not None:
+                self.progress.update(task, description=f"  {item.release}: {text}")
+
+    def done(self, o: Outcome) -> None:
+        with self._lock:
+            task = self.tasks.pop(o.item.release, None)
+            if task is not None:
+                self.progress.remove_task(task)
+            self.progress.advance(self.overall)
+            self.progress.console.print(
+                f"{o.status:>7} {o.item.release} ({o.item.namespace}): {o.detail}",
+                markup=False, highlight=False)
+
+
+@contextmanager
+def _reporter(total: int, label: str) -> Iterator[_Lines]:
+    """Rich progress bars when stderr is a terminal, one line per event otherwise."""
+    console = Console(stderr=True, highlight=False)
+    if not console.is_terminal:
+        yield _Lines()
+        return
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, console=console, transient=False) as progress:
+        yield _Bars(progress, total, label)
 
 
 # --- remove ----------------------------------------------------------------------------------
@@ -176,8 +282,11 @@ def apply(dry_run: bool, concurrency: int) -> None:
 @click.argument("chart")
 @click.option("--cascade", is_flag=True, help="Remove the charts that depend on it first.")
 @click.option("--dry-run", is_flag=True, help="Say what would be removed; change nothing.")
+@click.option("--lock-wait", type=click.FloatRange(min=0), default=WAIT_S, show_default=True,
+              metavar="SECONDS",
+              help="How long to wait for another apply or remove of this site to finish.")
 @app_option
-def remove(chart: str, cascade: bool, dry_run: bool) -> None:
+def remove(chart: str, cascade: bool, dry_run: bool, lock_wait: float) -> None:
     """Uninstall CHART and disable it; refused while an enabled chart depends on it."""
 
     with _service() as service:
@@ -195,8 +304,9 @@ def remove(chart: str, cascade: bool, dry_run: bool) -> None:
             if not dry_run:
                 recorder.removed(name, release, namespace)
 
-        remove_releases(service.app, chart, enabled=enabled, releases=releases,
-                        cascade=cascade, ops=ops, on_removed=removed)
+        with _deploy_lock(service, "remove", lock_wait, dry_run):
+            remove_releases(service.app, chart, enabled=enabled, releases=releases,
+                            cascade=cascade, ops=ops, on_removed=removed)
 
 
 # --- nodes -----------------------------------------------------------------------------------

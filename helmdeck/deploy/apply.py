@@ -9,6 +9,7 @@ stays in the next plan and its values diff still starts from what is really depl
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -24,6 +25,10 @@ from helmdeck.plugins.secrets import SecretPaths
 from helmdeck.store.release_state import ReleaseState
 
 Status = Literal["ok", "failed", "skipped"]
+# What the API server says when an upgrade patches a field it will not change in place:
+# `Job.batch "api-db-sync" is invalid: spec.template: Invalid value: ...: field is immutable`.
+_IMMUTABLE = re.compile(
+    r'\b([A-Z][A-Za-z]+)(?:\.[\w.]+)? "([^"]+)" is invalid:.*field is immutable')
 
 
 @dataclass(frozen=True)
@@ -58,9 +63,14 @@ def execute(
     concurrency: int = 4,
     on_start: Callable[[PlanItem], None] | None = None,
     on_done: Callable[[Outcome], None] | None = None,
+    on_event: Callable[[PlanItem, str], None] | None = None,
     paths: SecretPaths | None = None,
+    dry_run: bool = False,
 ) -> list[Outcome]:
     """Apply every change of ``plan``; ``recorder`` None (dry run) records nothing.
+
+    ``on_event`` hears what happens inside one release (Helm done, a workload rolled out),
+    from the worker thread running it. ``dry_run`` words the outcomes as what would happen.
 
     Uninstalls go first, last level first, so nothing is removed while a release that is
     being kept still waits on it at install time. A release is skipped when any release it
@@ -85,8 +95,9 @@ def execute(
     changes = plan.changes()
     removals = sorted((i for i in changes if i.action == "uninstall"),
                       key=lambda i: -i.level)
+    run = _Runner(ops, on_start, on_event, paths, dry_run)
     for item in removals:
-        finish(_run(ops, item, on_start, paths))
+        finish(run(item))
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="helmdeck-apply") as pool:
         for level in sorted({i.level for i in changes if i.action != "uninstall"}):
             running: list[Future[Outcome]] = []
@@ -98,7 +109,7 @@ def execute(
                     finish(Outcome(item, "skipped",
                                    f"depends on {', '.join(failed_deps)}, which did not apply"))
                     continue
-                running.append(pool.submit(_run, ops, item, on_start, paths))
+                running.append(pool.submit(run, item))
             for future in running:
                 finish(future.result())
     return outcomes
@@ -141,32 +152,64 @@ def remove(
     return order
 
 
-def _run(ops: ReleaseOps, item: PlanItem, on_start: Callable[[PlanItem], None] | None,
-         paths: SecretPaths) -> Outcome:
-    """One release: uninstall, or delete what must be re-created, then install/upgrade.
+class _Runner:
+    """One release: uninstall, or delete what must be re-created, then install/upgrade."""
 
-    Any exception becomes a failed outcome naming the release: one broken chart must not
-    abort the releases that do not depend on it. Its text is recorded and printed, and
-    Helm's messages may quote rendered manifests, so the release's secret values are
-    redacted from it.
-    """
-    if on_start is not None:
-        on_start(item)
-    try:
-        if item.action == "uninstall":
-            ops.uninstall(item.release, item.namespace, timeout=item.timeout)
-            return Outcome(item, "ok", "uninstalled")
-        assert item.desired is not None
-        for kind, name in item.recreate:
-            ops.delete_object(item.namespace, kind, name)
-        done = ops.deploy(item.desired, wait=item.wait, timeout=item.timeout)
-    except Exception as exc:
+    def __init__(self, ops: ReleaseOps, on_start: Callable[[PlanItem], None] | None,
+                 on_event: Callable[[PlanItem, str], None] | None, paths: SecretPaths,
+                 dry_run: bool) -> None:
+        self.ops = ops
+        self.on_start = on_start
+        self.on_event = on_event
+        self.paths = paths
+        self.dry_run = dry_run
 
-        text = " ".join(str(exc).split()) or type(exc).__name__
-        secrets = secret_values(item.desired.values, paths) if item.desired is not None else []
-        return Outcome(item, "failed", redact_text(text, secrets))
-    verb = "installed" if item.action == "install" else "upgraded"
-    return Outcome(item, "ok", f"{verb}, revision {done.revision}", done.revision)
+    def __call__(self, item: PlanItem) -> Outcome:
+        """Any exception becomes a failed outcome naming the release: one broken chart must
+        not abort the releases that do not depend on it. Its text is recorded and printed,
+        and Helm's messages may quote rendered manifests, so the release's secret values are
+        redacted from it.
+        """
+        if self.on_start is not None:
+            self.on_start(item)
+        on_event = self.on_event
+        report = (lambda text: on_event(item, text)) if on_event is not None else None
+        try:
+            if item.action == "uninstall":
+                if not self.dry_run:
+                    self.ops.uninstall(item.release, item.namespace, timeout=item.timeout)
+                return Outcome(item, "ok", "would uninstall" if self.dry_run else "uninstalled")
+            assert item.desired is not None
+            for kind, name in item.recreate:
+                if not self.dry_run:
+                    self.ops.delete_object(item.namespace, kind, name)
+                if report is not None:
+                    report(f"{kind}/{name} {'would be ' if self.dry_run else ''}deleted "
+                           "to be re-created (immutable fields changed)")
+            done = self.ops.deploy(item.desired, wait=item.wait, timeout=item.timeout,
+                                   report=report)
+        except Exception as exc:
+            text = " ".join(str(exc).split()) or type(exc).__name__
+            text += _immutable_hint(text, item)
+            secrets = (secret_values(item.desired.values, self.paths)
+                       if item.desired is not None else [])
+            return Outcome(item, "failed", redact_text(text, secrets))
+        if self.dry_run:
+            return Outcome(item, "ok", f"would {item.action}", done.revision)
+        verb = "installed" if item.action == "install" else "upgraded"
+        return Outcome(item, "ok", f"{verb}, revision {done.revision}", done.revision)
+
+
+def _immutable_hint(text: str, item: PlanItem) -> str:
+    """For an upgrade the API server refused on an immutable field: which object, and the
+    application setting that makes helmdeck delete it before the upgrade."""
+    found = _IMMUTABLE.search(text)
+    if found is None:
+        return ""
+    kind, name = found.groups()
+    return (f"; {kind}/{name} cannot be changed in place: add `recreate_on_change: [{kind}]` "
+            f"to chart {item.chart} in the application file (--app) so helmdeck deletes it "
+            "before the upgrade")
 
 
 def _record(recorder: Recorder, outcome: Outcome) -> None:

@@ -6,7 +6,7 @@ the store nor Helm, which is what lets the tests drive it with an in-memory rele
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from sqlalchemy.orm import Session
 
@@ -14,8 +14,9 @@ from helmdeck import config
 from helmdeck.application import Application, SiteTraits
 from helmdeck.deploy.baseline import service_baseline
 from helmdeck.deploy.desired import DesiredRelease, desired_releases
+from helmdeck.deploy.objects import digests, parse_objects
 from helmdeck.deploy.ops import ReleaseOps
-from helmdeck.deploy.plan import Plan, Renderer, make_plan
+from helmdeck.deploy.plan import Inspect, LiveState, Plan, Renderer, make_plan
 from helmdeck.errors import NotFoundError, UserError
 from helmdeck.overrides import OverrideService
 from helmdeck.overrides.rendering import render_safely
@@ -49,11 +50,14 @@ def current_plan(
     ops: ReleaseOps | None = None,
     render: Renderer | None = None,
     cluster: str = "",
+    only: Collection[str] | None = None,
 ) -> Plan:
-    """The plan for the service's application, site and applied state.
+    """The plan for the service's application, site and applied state (``only``: of those
+    charts).
 
-    With ``ops`` able to reach a cluster, live revisions are read in one call; otherwise the
-    recorded state is all there is to compare with, and ``cluster`` says so.
+    With ``ops`` able to reach a cluster, live revisions are read in one call (and a drifted
+    release is read whole); otherwise the recorded state is all there is to compare with,
+    and ``cluster`` says so.
     """
 
     desired = desired_releases(service)
@@ -68,7 +72,30 @@ def current_plan(
     return make_plan(service.app, desired, applied,
                      render=render or release_renderer(service.secret_paths),
                      namespace=site.spec.namespace, baseline=service_baseline(service),
-                     live=live, cluster=cluster, paths=service.secret_paths)
+                     live=live, cluster=cluster, paths=service.secret_paths,
+                     inspect=live_inspector(ops) if ops is not None else None, only=only)
+
+
+def live_inspector(ops: ReleaseOps) -> Inspect:
+    """``plan.Inspect`` over the cluster: the release now and at the applied revision."""
+
+    def inspect(d: DesiredRelease, applied_revision: int) -> LiveState | None:
+        now = ops.live(d.release, d.namespace)
+        if now is None:
+            return None
+        then = ops.live(d.release, d.namespace, revision=applied_revision)
+        return LiveState(
+            revision=now.revision, chart_version=now.chart_version, values=now.values,
+            manifest_digests=_digests(now.manifest, d.namespace),
+            applied_values=then.values if then is not None else None,
+            applied_digests=_digests(then.manifest, d.namespace) if then is not None else None,
+        )
+
+    return inspect
+
+
+def _digests(manifest: str, namespace: str) -> dict[str, str]:
+    return digests(parse_objects({"manifest": manifest}, namespace))
 
 
 def refuse_disabled_dependencies(

@@ -17,6 +17,8 @@ import yaml
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _SEPARATOR = re.compile(r"^---[ \t]*$", re.MULTILINE)
+# The comment Helm puts before each document of a release manifest (not in a render).
+_SOURCE = re.compile(r"\A(?:[ \t]*# Source: [^\n]*\n)+")
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,7 @@ class RenderedObject:
     key: str
     hook: bool
     digest: str
+    namespace: str = ""
 
 
 def parse_objects(manifests: Mapping[str, str], namespace: str) -> list[RenderedObject]:
@@ -35,7 +38,9 @@ def parse_objects(manifests: Mapping[str, str], namespace: str) -> list[Rendered
 
     Only each document's ``kind`` and ``metadata`` are parsed as YAML; the digest is taken
     over the document's text, which Helm renders identically for identical inputs. Parsing
-    whole manifests costs as much as rendering them. Helm hooks are marked because Helm
+    whole manifests costs as much as rendering them. The ``# Source:`` comment Helm puts
+    before each document of a stored release manifest is left out of the digest, so a render
+    and a release's manifest digest alike. Helm hooks are marked because Helm
     deletes and re-creates them on each upgrade itself, so they never need helmdeck's
     delete-before-upgrade for immutable fields.
     """
@@ -52,8 +57,9 @@ def parse_objects(manifests: Mapping[str, str], namespace: str) -> list[Rendered
             ns = meta.get("namespace")
             key = f"{kind}/{name}" if ns in (None, namespace) else f"{kind}/{ns}/{name}"
             hook = "helm.sh/hook" in (meta.get("annotations") or {})
-            digest = hashlib.sha256(doc.strip().encode()).hexdigest()
-            found[key] = RenderedObject(kind, name, key, hook, digest)
+            body = _SOURCE.sub("", doc.strip() + "\n").strip()
+            digest = hashlib.sha256(body.encode()).hexdigest()
+            found[key] = RenderedObject(kind, name, key, hook, digest, str(ns or namespace))
     return [found[k] for k in sorted(found)]
 
 

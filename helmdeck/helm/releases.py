@@ -9,6 +9,7 @@ different releases of one config.
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,35 @@ from helmdeck.helm.errors import helm_errors, one_line
 # for workloads to be ready BEFORE post-install hooks run, while openstack-helm's workloads
 # wait for those hooks (db-sync, ks-user...): the install would deadlock until its timeout.
 WAIT = "hookOnly"
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What an install or upgrade produced: the new revision and its (non-hook) manifest."""
+
+    revision: int
+    manifest: str
+
+
+@dataclass(frozen=True)
+class LiveRelease:
+    """A release as the cluster's Helm storage has it (``helm status`` + ``helm get values``).
+
+    ``values`` are the values it was given (what helmdeck passes are the combined overrides);
+    ``manifest`` excludes hooks, as Helm stores them apart.
+    """
+
+    name: str
+    namespace: str
+    revision: int
+    status: str
+    chart_version: str
+    values: dict[str, Any]
+    manifest: str
+
+
+def _revision(result: dict[str, Any]) -> int:
+    return int(result.get("revision") or result.get("version") or 1)
 
 
 class HelmReleases:
@@ -53,7 +83,7 @@ class HelmReleases:
             raise ClusterError(f"Kubernetes cluster unreachable: {one_line(exc)}") from None
 
     def deploy(self, chart_dir: Path, release: str, namespace: str, values: dict[str, Any],
-               *, timeout: int) -> int:
+               *, timeout: int) -> Applied:
         """Install the release, or upgrade it when Helm already has it; the new revision.
 
         Every release waits for its hooks only (see ``WAIT``), never for readiness before
@@ -66,12 +96,14 @@ class HelmReleases:
                 result = cfg.install(chart, release, values, namespace=namespace,
                                      timeout=timeout, wait=WAIT, dry_run="client")
             elif self._exists(cfg, release):
+                # reset_values: the values given are the release's whole combined overrides;
+                # without it Helm reuses the previous revision's when they are empty.
                 result = cfg.upgrade(chart, release, values, namespace=namespace,
-                                     timeout=timeout, wait=WAIT)
+                                     timeout=timeout, wait=WAIT, reset_values=True)
             else:
                 result = cfg.install(chart, release, values, namespace=namespace,
                                      timeout=timeout, wait=WAIT, create_namespace=True)
-        return int(result.get("revision") or result.get("version") or 1)
+        return Applied(_revision(result), str(result.get("manifest") or ""))
 
     def uninstall(self, release: str, namespace: str, *, timeout: int) -> None:
         if self.dry_run:
@@ -89,6 +121,30 @@ class HelmReleases:
             raise ClusterError(f"cannot list Helm releases: {one_line(exc)}") from None
         return {(r["name"], r["namespace"]): int(r.get("revision") or r.get("version") or 0)
                 for r in found}
+
+    def live(self, release: str, namespace: str, *, revision: int | None = None
+             ) -> LiveRelease | None:
+        """The release's current revision (or ``revision``) in the cluster, with its values
+        and manifest; None when Helm has no such release or revision (or on a dry run)."""
+        if self.dry_run:
+            return None
+        cfg = self._config(namespace)
+        try:
+            status = cfg.status(release, revision=revision)
+        except helm_python.HelmNotFoundError:
+            return None
+        except helm_python.HelmError as exc:
+            raise ClusterError(f"{release} ({namespace}): cannot read the release: "
+                               f"{one_line(exc)}") from None
+        revision = _revision(status)
+        with helm_errors(f"{release} ({namespace}): cannot read its values"):
+            values = cfg.get_values(release, revision=revision)
+        return LiveRelease(
+            name=release, namespace=namespace, revision=revision,
+            status=str(status.get("status") or ""),
+            chart_version=str(status.get("chart_version") or ""),
+            values=dict(values or {}), manifest=str(status.get("manifest") or ""),
+        )
 
     @staticmethod
     def _exists(cfg: helm_python.Config, name: str) -> bool:

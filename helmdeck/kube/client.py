@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import time
 from pathlib import Path
 
 import httpx
@@ -74,8 +75,13 @@ def kube_client() -> Client:
         raise ClusterError(f"{path or 'in-cluster config'}: unusable kubeconfig: {exc}") from None
 
 
-def delete_object(client: Client, namespace: str, kind: str, name: str) -> None:
-    """Delete one object and its dependents (a Job's pods); already gone is fine."""
+def delete_object(client: Client, namespace: str, kind: str, name: str, *,
+                  wait: float = 0.0) -> None:
+    """Delete one object and its dependents (a Job's pods); already gone is fine.
+
+    With ``wait``, return only once the object is gone (finalizers done), so that the
+    upgrade that follows creates a new one instead of patching the one being deleted.
+    """
     module = _KIND_MODULES.get(kind)
     if module is None:
         raise ClusterError(
@@ -87,4 +93,18 @@ def delete_object(client: Client, namespace: str, kind: str, name: str) -> None:
         client.delete(resource, name, namespace=namespace, cascade=CascadeType.BACKGROUND)
     except ApiError as exc:
         if exc.status.code != 404:
+            raise ClusterError(f"{kind}/{name} ({namespace}): cannot delete it: "
+                               f"{exc.status.message}") from None
+        return
+    deadline = time.monotonic() + wait
+    while wait:
+        try:
+            client.get(resource, name, namespace=namespace)
+        except ApiError as exc:
+            if exc.status.code == 404:
+                return
             raise
+        if time.monotonic() >= deadline:
+            raise ClusterError(f"{kind}/{name} ({namespace}): still there {wait:.0f}s after "
+                               "it was deleted (a finalizer holds it?); see kubectl describe")
+        time.sleep(0.2)

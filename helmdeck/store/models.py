@@ -171,3 +171,22 @@ class TokenRow(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+
+
+class DeployLockRow(Base):
+    """Who is changing the cluster right now: at most one ``apply``/``remove`` per site.
+
+    A row, not an advisory lock, so it works the same on SQLite and PostgreSQL and a waiting
+    operator can be told who holds it. ``heartbeat_at`` is refreshed while the holder runs;
+    a row whose holder stopped renewing it (or whose process is gone) may be taken over.
+    """
+
+    __tablename__ = "deploy_lock"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    token: Mapped[str] = mapped_column(String(64))
+    actor: Mapped[str] = mapped_column(String(255))
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    since: Mapped[datetime]
+    heartbeat_at: Mapped[datetime]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,14 +23,15 @@ class MemoryReleases:
     barrier: threading.Barrier | None = None
     releases: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     calls: list[tuple[str, ...]] = field(default_factory=list)
-    live: bool = False
+    cluster: bool = False  # answers revisions() like a reachable cluster
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def _log(self, *call: str) -> None:
         with self._lock:
             self.calls.append(call)
 
-    def deploy(self, release: DesiredRelease, *, wait: bool, timeout: int) -> Deployed:
+    def deploy(self, release: DesiredRelease, *, wait: bool, timeout: int,
+               report: Callable[[str], None] | None = None) -> Deployed:
         self._log("start", release.chart)
         if self.barrier is not None:
             self.barrier.wait(timeout=30)
@@ -43,6 +45,8 @@ class MemoryReleases:
             self.releases[key] = {"revision": revision, "values": release.values,
                                   "version": release.chart_version}
         self._log("done", release.chart)
+        if report is not None:
+            report(f"revision {revision} deployed")
         return Deployed(revision)
 
     def uninstall(self, release: str, namespace: str, *, timeout: int) -> None:
@@ -55,10 +59,13 @@ class MemoryReleases:
 
     def revisions(self) -> dict[tuple[str, str], int] | None:
         self._log("revisions")
-        if not self.live:
+        if not self.cluster:
             return None
         with self._lock:
             return {k: v["revision"] for k, v in self.releases.items()}
+
+    def live(self, release: str, namespace: str, *, revision: int | None = None) -> None:
+        return None
 
     def of(self, kind: str) -> list[tuple[str, ...]]:
         return [c for c in self.calls if c[0] == kind]

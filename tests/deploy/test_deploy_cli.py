@@ -87,8 +87,8 @@ def test_plan_json_lists_every_release_and_says_no_cluster(run: Run) -> None:
 
 def test_apply_dry_run_then_real_apply_needs_a_cluster(run: Run) -> None:
     rc, out, err = run("apply", "--app", APP_FILE, "--dry-run", "--concurrency", "2")
-    assert rc == 0 and "applied 5, failed 0, skipped 0 (dry run: nothing recorded)" in out
-    assert "ok web (openstack): installed, revision 1" in err
+    assert rc == 0 and "would apply 5, failed 0, skipped 0 (dry run: nothing recorded)" in out
+    assert "ok web (openstack): would install" in err and "installed" not in err
     rc, _, err = run("apply", "--app", APP_FILE)
     assert rc == 2
     assert err.count("\n") == 1 and "no Kubernetes cluster configured" in err
@@ -122,7 +122,7 @@ def test_remove_guard_and_cascade(run: Run, monkeypatch: pytest.MonkeyPatch) -> 
     assert ops.of("uninstall") == [("uninstall", "web"), ("uninstall", "api")]
     rc, out, _ = run("plan", "--app", APP_FILE, "-o", "json")
     actions = {r["chart"]: (r["action"], r["reason"]) for r in json.loads(out)}
-    assert actions["api"] == ("noop", "disabled") and actions["web"] == ("noop", "disabled")
+    assert "api" not in actions and "web" not in actions  # removed charts are disabled
     with open_store() as store, store.transaction() as s:
         log = [(e.actor, e.action, e.target) for e in reversed(audit.audit_log(s))]
     me = config.actor()
@@ -159,8 +159,11 @@ def test_rollout_refuses_a_disabled_dependency_but_overrides_still_work(
     assert rc == 2 and "api is disabled but enabled web depends on it" in err
     run("chart", "disable", "--app", APP_FILE, "web", "openstack")
     rc, out, _ = run("plan", "--app", APP_FILE, "-o", "json")
-    assert rc == 0 and [r["action"] for r in json.loads(out)] == ["install", "noop", "noop",
-                                                                   "noop", "noop"]
+    # Disabled charts are no part of the plan; the text says how many were left out.
+    assert rc == 0 and [(r["chart"], r["action"]) for r in json.loads(out)] == [
+        ("cache", "install")]
+    rc, out, _ = run("plan", "--app", APP_FILE)
+    assert "plan: 1 to install, 0 to upgrade, 0 to uninstall, 0 unchanged, 4 disabled" in out
 
 
 def test_nodes_plan_prints_kubectl(run: Run) -> None:
@@ -224,3 +227,24 @@ def test_export_writes_the_whole_application(run: Run, tmp_path: Path, fmt: str)
         }
     assert len(out.splitlines()) == len(files)
 
+
+
+def test_plan_of_one_chart_and_the_summary(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    rc, out, _ = run("plan", "--app", APP_FILE, "--chart", "api", "-o", "json")
+    assert rc == 0 and [r["chart"] for r in json.loads(out)] == ["api"]
+    rc, _, err = run("plan", "--app", APP_FILE, "--chart", "nope")
+    assert rc == 2 and "chart nope: not part of application" in err
+    rc, full, _ = run("plan", "--app", APP_FILE, "--full")
+    assert "      Secret/db-admin (added)" in full
+    rc, summary, _ = run("plan", "--app", APP_FILE, "--summary")
+    assert "Secret/db-admin (added)" not in summary
+    assert ("  + install db (openstack, chart db): not installed yet\n"
+            "      2 objects change") in summary
+    assert f"(summary; {len(full.splitlines()) - 1} lines in full: pass --full" in summary
+    # Off a terminal the default is the full plan; on one, the summary once it is long.
+    rc, out, _ = run("plan", "--app", APP_FILE)
+    assert out == full
+    monkeypatch.setattr("helmdeck.cli.deploy_cmd.SUMMARY_AFTER", 5)
+    monkeypatch.setattr("sys.stdout.isatty", lambda: True, raising=False)
+    rc, out, _ = run("plan", "--app", APP_FILE)
+    assert "(summary; " in out

@@ -3,6 +3,7 @@ on random dependency graphs."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,15 @@ from helmdeck.deploy.export import (
 from helmdeck.deploy.objects import parse_objects
 from helmdeck.deploy.plan import make_plan
 from helmdeck.errors import UserError
-from helmdeck.kube.nodes import apply_nodes
+from helmdeck.kube.nodes import (
+    MANAGED_LABELS,
+    MANAGED_TAINTS,
+    NodeSpec,
+    NodeTaint,
+    apply_nodes,
+    node_change,
+    read_state,
+)
 from helmdeck.overrides.formats import ChartSource
 from helmdeck.plugins.secrets import SecretPaths
 from helmdeck.site.nodes import desired_nodes
@@ -54,8 +63,11 @@ class FakeNodeClient:
         self.patches.append((name, obj))
 
 
-def _node(name: str, labels: dict[str, str], taints: list[K8sTaint] | None = None) -> Node:
-    return Node(metadata=ObjectMeta(name=name, labels=labels), spec=K8sNodeSpec(taints=taints))
+def _node(name: str, labels: dict[str, str], taints: list[K8sTaint] | None = None,
+          annotations: dict[str, str] | None = None) -> Node:
+    return Node(metadata=ObjectMeta(name=name, labels=labels, annotations=annotations,
+                                    resourceVersion="7"),
+                spec=K8sNodeSpec(taints=taints))
 
 
 def test_nodes_apply_patches_only_what_differs_and_keeps_foreign_taints() -> None:
@@ -75,6 +87,7 @@ def test_nodes_apply_patches_only_what_differs_and_keeps_foreign_taints() -> Non
         }
     )
     lines = apply_nodes(wanted, client)
+    # ctl-0 already had every label: nothing to do, and nothing recorded as helmdeck's.
     assert [name for name, _ in client.patches] == ["cmp-0", "net-0"]
     cmp_patch = client.patches[0][1]
     assert cmp_patch["metadata"]["labels"] == {
@@ -83,17 +96,52 @@ def test_nodes_apply_patches_only_what_differs_and_keeps_foreign_taints() -> Non
         "openvswitch": "enabled",
         "topology.kubernetes.io/zone": "az2",
     }
+    assert cmp_patch["metadata"]["resourceVersion"] == "7"
+    assert json.loads(cmp_patch["metadata"]["annotations"][MANAGED_LABELS]) == sorted(
+        cmp_patch["metadata"]["labels"])
+    assert json.loads(cmp_patch["metadata"]["annotations"][MANAGED_TAINTS]) == [
+        "species:NoSchedule"]
     assert cmp_patch["spec"]["taints"] == [
         {"effect": "NoSchedule", "key": "node.kubernetes.io/unschedulable"},
         {"key": "species", "effect": "NoSchedule", "value": "gpu"},
     ]
     assert "spec" not in client.patches[1][1]
-    assert lines == ["cmp-0: set 4 labels and taints", "net-0: set 4 labels"]
+    assert lines == ["cmp-0: set 4 labels, set 1 taint (species=gpu:NoSchedule)",
+                     "net-0: set 4 labels"]
+
+
+def test_nodes_apply_removes_only_what_helmdeck_recorded_as_its_own() -> None:
+    spec = NodeSpec("n", {"role": "a"}, (NodeTaint("keep", "", "NoSchedule"),))
+    state = read_state(_node(
+        "n",
+        {"role": "a", "old": "x", "theirs": "y"},
+        [K8sTaint(key="keep", effect="NoSchedule"), K8sTaint(key="gone", effect="NoExecute"),
+         K8sTaint(key="foreign", effect="NoSchedule")],
+        {MANAGED_LABELS: json.dumps(["old", "role", "vanished"]),
+         MANAGED_TAINTS: json.dumps(["keep:NoSchedule", "gone:NoExecute"])},
+    ))
+    change = node_change(spec, state)
+    assert change is not None
+    assert change.patch["metadata"]["labels"] == {"old": None}
+    assert json.loads(change.patch["metadata"]["annotations"][MANAGED_LABELS]) == ["role"]
+    assert json.loads(change.patch["metadata"]["annotations"][MANAGED_TAINTS]) == [
+        "keep:NoSchedule"]
+    assert change.patch["spec"]["taints"] == [
+        {"key": "keep", "effect": "NoSchedule"}, {"key": "foreign", "effect": "NoSchedule"}]
+    assert change.summary() == ("n: removed 1 label (old), removed 1 taint (gone:NoExecute)")
+    # Once nothing is helmdeck's any more, its annotations go too.
+    empty = read_state(_node("n", {"a": "1"}, None, {MANAGED_LABELS: '["a"]'}))
+    change = node_change(NodeSpec("n", {}, ()), empty)
+    assert change is not None and change.patch["metadata"]["annotations"] == {
+        MANAGED_LABELS: None}
+    assert change.patch["metadata"]["labels"] == {"a": None}
+    # A label that was there already with the wanted value is not taken over.
+    assert node_change(NodeSpec("n", {"a": "1"}, ()), read_state(_node("n", {"a": "1"}))) is None
 
 
 def test_nodes_apply_refuses_a_host_missing_from_the_cluster_before_changing_any() -> None:
     client = FakeNodeClient({"ctl-0": _node("ctl-0", {})})
-    with pytest.raises(UserError, match="node cmp-0 is not in the cluster"):
+    with pytest.raises(UserError, match="nodes cmp-0, net-0 are not in the cluster"):
         apply_nodes(desired_nodes(make_site()), client)
     assert client.patches == []
 

@@ -177,7 +177,7 @@ def test_changed_non_hook_job_is_recreated_before_the_upgrade(service: OverrideS
     (item,) = current_plan(service).changes()
     assert item.chart == "api"
     assert item.recreate == (("Job", "api-db-sync"),)  # the hook Job is Helm's to re-create
-    assert "Job/api-bootstrap (changed)" in item.changed_objects
+    assert "Job/api-bootstrap (changed, a Helm hook: Helm runs it again)" in item.changed_objects
     ops = MemoryReleases()
     execute(current_plan(service), ops, recorder=StoreRecorder(service.store))
     assert ops.calls.index(("delete", "Job", "api-db-sync")) < ops.calls.index(("start", "api"))
@@ -193,18 +193,19 @@ def test_disabled_chart_is_uninstalled_first(service: OverrideService) -> None:
     assert ops.calls == [("uninstall", "web")]
     plan = current_plan(service)
     assert plan.changes() == []
-    assert [i.reason for i in plan.items if i.chart == "web"] == ["disabled"]
+    assert [i.chart for i in plan.items if i.chart == "web"] == []
+    assert plan.disabled == ("web",)
 
 
 def test_live_revision_drift_is_planned(service: OverrideService) -> None:
-    ops = MemoryReleases(live=True)
+    ops = MemoryReleases(cluster=True)
     apply_all(service, ops)
     ops.releases[("cache", "openstack")]["revision"] = 7
     del ops.releases[("web", "openstack")]
     plan = current_plan(service, ops=ops)
     reasons = {i.chart: (i.action, i.reason) for i in plan.changes()}
     assert reasons == {
-        "cache": ("upgrade", "changed outside helmdeck (cluster revision 7, applied 1)"),
+        "cache": ("upgrade", "drifted: changed outside helmdeck (cluster revision 7, applied 1)"),
         "web": ("install", "release is missing from the cluster"),
     }
 
@@ -288,7 +289,8 @@ def test_helm_error_text_is_redacted_where_recorded_and_shown() -> None:
     )
 
     class Quoting(MemoryReleases):
-        def deploy(self, release: DesiredRelease, *, wait: bool, timeout: int) -> Deployed:
+        def deploy(self, release: DesiredRelease, *, wait: bool, timeout: int,
+                   report: object = None) -> Deployed:
             raise UserError(f"db (openstack): manifest invalid near {release.values}")
 
     class Recorder:
@@ -343,7 +345,7 @@ def test_charts_outside_their_when_are_neither_deployed_nor_missing(store: Store
     assert [d.chart for d in desired_releases(service)] == ["cache", "db", "api", "web"]
     assert {c.name: c.enabled for c in service.list_charts()}["tool"] is False
     plan = current_plan(service)  # api's dependency on tool is void on an OVS site
-    assert {i.chart: i.action for i in plan.items}["tool"] == "noop"
+    assert "tool" not in {i.chart for i in plan.items} and plan.disabled == ("tool",)
     assert desired_releases(service)[2].depends_on == ("db", "cache")
 
     apply_all(service, MemoryReleases())
