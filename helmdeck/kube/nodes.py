@@ -32,11 +32,13 @@ class NodeTaint:
 
 @dataclass(frozen=True)
 class NodeSpec:
-    """What one node should carry: its labels and taints."""
+    """What one node should carry: its labels and taints; ``owned`` label keys not in
+    ``labels`` are removed."""
 
     name: str
     labels: dict[str, str]
     taints: tuple[NodeTaint, ...]
+    owned: tuple[str, ...] = ()
 
 
 def kubectl_commands(nodes: list[NodeSpec]) -> list[str]:
@@ -66,7 +68,8 @@ def node_patch(spec: NodeSpec, labels: dict[str, str], taints: list[dict[str, An
                ) -> dict[str, Any] | None:
     """The patch that brings a node (its current labels and taints) to ``spec``, or None."""
     patch: dict[str, Any] = {}
-    changed = {k: v for k, v in spec.labels.items() if labels.get(k) != v}
+    changed: dict[str, str | None] = {k: v for k, v in spec.labels.items() if labels.get(k) != v}
+    changed.update({k: None for k in spec.owned if k in labels and k not in spec.labels})
     if changed:
         patch["metadata"] = {"labels": changed}
     new_taints = merged_taints(taints, spec.taints)
