@@ -23,18 +23,14 @@ def _pairs(mapping: dict[str, Any]) -> str:
     return ", ".join(f"{k}={'(none)' if v is None else v}" for k, v in mapping.items())
 
 
-def host_bridges(s: Settings) -> tuple[dict[str, str], str] | None:
-    """The host's bridges and the NIC plugged into each (``auto_bridge_add``), with the fact.
-
-    A bridge without a NIC is written ``"null"``, not null: helm-toolkit merges per-host
-    overrides with sprig's mergeOverwrite, which drops null (and empty) values, and the charts'
-    scripts read the string "null" as "no interface" (``[ "$iface" != "null" ]``).
-    """
+def host_bridges(s: Settings) -> tuple[dict[str, str | None], str] | None:
+    """The host's bridges and the NIC plugged into each (``auto_bridge_add``), with the fact;
+    null: a bridge without a NIC (the charts' scripts then only create the bridge)."""
     bridges: Sourced[dict[str, str | None]] | None = s.get("interfaces.bridges")
     if bridges is None or not bridges.value:
         return None
-    value = {k: "null" if v is None else v for k, v in sorted(bridges.value.items())}
-    return value, f"{bridges.where}: {_pairs(dict(sorted(bridges.value.items())))}"
+    value = dict(sorted(bridges.value.items()))
+    return value, f"{bridges.where}: {_pairs(value)}"
 
 
 def _carried(s: Settings) -> set[str]:

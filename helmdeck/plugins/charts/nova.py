@@ -64,9 +64,7 @@ def _compute(s: Settings, site: Site) -> HostValues:
     for key, path in COMPUTE:
         found: Sourced[object] | None = s.get(key)
         if found is not None:
-            # helm-toolkit's merge drops a zero: "0" keeps "reserve nothing" in nova.conf.
-            value = "0" if found.value == 0 else found.value
-            hv.set(path, value, f"{found.where}: {found.value}")
+            hv.set(path, found.value, f"{found.where}: {found.value}")
     pages = s.get("compute.hugepages")
     if pages is not None and any(pages.value.reserved):
         kib = PAGE_KIB[pages.value.size]
