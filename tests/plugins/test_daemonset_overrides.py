@@ -32,6 +32,7 @@ BASE = {"agent": {"setting": "base", "other": "keep"}}
 NODES = ("n1", "n2", "n3", "n4", "n5")
 KEYS = ("k1", "k2")
 VALUES = ("a", "b", "c")
+FIXTURE = [HealthCheck.function_scoped_fixture]  # the toolkit fixture is module-scoped
 
 
 def _upstream_chart(tmp: Path) -> Path:
@@ -117,7 +118,7 @@ def _conf_winner(spec: dict[str, Any], node: str, labels: dict[str, str]) -> str
     return winner
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=None, suppress_health_check=FIXTURE)
 @given(conf=conf_overrides, root=root_overrides, nodes=node_labels)
 def test_names_terms_and_placement_match_helm(
     toolkit: tuple[Path, str], conf: dict[str, Any], root: dict[str, Any],
@@ -159,7 +160,7 @@ def _rule_id(ds: RuleDaemonSet, spec: dict[str, Any]) -> str:
     return f"label:{indices[-1]}"
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None, suppress_health_check=FIXTURE)
 @given(root=root_overrides, nodes=node_labels)
 def test_root_form_every_rule_excludes_every_other(
     toolkit: tuple[Path, str], root: dict[str, Any], nodes: dict[str, dict[str, str]]
@@ -179,7 +180,8 @@ def test_root_form_every_rule_excludes_every_other(
             assert on == []
             continue
         (ds,) = on
-        want = root[matching[0]]["values"]["network"]["interface"]["tunnel"] if matching else "base0"
+        want = (root[matching[0]]["values"]["network"]["interface"]["tunnel"] if matching
+                else "base0")
         assert bins[f"{ds.name}-bin"] == want
 
 
