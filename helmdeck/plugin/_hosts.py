@@ -102,7 +102,11 @@ def _members(group: HostGroup, hosts: list[Host]) -> str:
     names = ", ".join(h.name for h in hosts[:MEMBERS_SHOWN])
     more = len(hosts) - MEMBERS_SHOWN
     shown = f"{names}, … {more} more" if more > 0 else names
-    return f"{PROFILE_LABEL}={group.label}: {len(hosts)} hosts ({shown})"
+    return f"{PROFILE_LABEL}={group.label}: {_count(len(hosts))} ({shown})"
+
+
+def _count(n: int) -> str:
+    return f"{n} host" if n == 1 else f"{n} hosts"
 
 
 def _canonical(values: Mapping[str, Any]) -> str:
@@ -160,8 +164,9 @@ def _leaves(facts: Mapping[Path, str]) -> list[Path]:
 
 
 def _summary(key: str, rules: list[_Rule], what: str) -> str:
-    shown = ", ".join(f"{'+'.join(r.labels)} ({r.hosts()} hosts)" for r in rules[:5])
+    shown = ", ".join(f"{'+'.join(r.labels)} ({_count(r.hosts())})" for r in rules[:5])
     more = f", … {len(rules) - 5} more" if len(rules) > 5 else ""
+    what = what if len(rules) == 1 else f"{what}s"
     return (f"spec.profiles/spec.hosts: {len(rules)} {what} for {key} on {PROFILE_LABEL}: "
             f"{shown}{more}; every other host runs the default DaemonSet")
 
@@ -170,7 +175,7 @@ def _conf_form(out: Out, ds: PerHost, rules: list[_Rule]) -> None:
     base: Path = ("conf", "overrides", ds.key, "labels")
     body = [{"label": {"key": PROFILE_LABEL, "values": r.labels}, "conf": r.values}
             for r in rules]
-    out.set(base, body, _summary(ds.key, rules, "label rules"))
+    out.set(base, body, _summary(ds.key, rules, "label rule"))
     for i, rule in enumerate(rules):
         out.note((*base, i, "label", "values"),
                  f"spec.profiles/spec.hosts: hosts grouped by identical settings "
