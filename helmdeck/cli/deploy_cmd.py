@@ -20,6 +20,7 @@ from helmdeck.cli.context import app_in_use, app_option, application, local_serv
 from helmdeck.cli.output import emit, table
 from helmdeck.deploy.apply import Outcome, execute, removal_order
 from helmdeck.deploy.apply import remove as remove_releases
+from helmdeck.deploy.blast import blast_radius, current_node_labels, describe
 from helmdeck.deploy.deployer import StoreRecorder, current_plan, release_renderer
 from helmdeck.deploy.desired import desired_releases
 from helmdeck.deploy.export import ExportOptions, export_application, write_export
@@ -96,6 +97,10 @@ def plan(output: str) -> None:
         return
     click.echo(f"cluster: {note}")
     _print_plan(result)
+    labels = current_node_labels() if ops is not None else None
+    impacts = blast_radius(result, _site(), service.plugins, labels)
+    for line in describe(impacts, labels_compared=labels is not None):
+        click.echo(line)
 
 
 def _print_plan(result: Plan) -> None:

@@ -82,7 +82,8 @@ class PerHost:
     ``key`` is helm-toolkit's ``<Chart.Name>_<daemonset>`` (``nova_compute``); ``hosts`` where it
     runs (a placement, or a function of the site facts); ``values`` what one host's copy
     carries; ``manifest`` the ``manifests.<flag>`` without which the chart renders no such
-    DaemonSet (then nothing is written).
+    DaemonSet (then nothing is written); ``selector`` the ``labels.<path>`` of its node
+    selector (what ``plan`` checks a node's labels against).
     """
 
     key: str
@@ -90,6 +91,13 @@ class PerHost:
     hosts: Placement | HostsFn
     values: HostValuesFn
     manifest: str | None = None
+    selector: tuple[str, ...] = ()
+
+    def hosts_of(self, facts: SiteFacts) -> tuple[Host, ...]:
+        """The hosts the DaemonSet runs on (one of its copies on each)."""
+        if isinstance(self.hosts, Placement):
+            return facts.hosts_for(self.hosts)[0]
+        return self.hosts(facts)
 
 
 def _show(value: Any) -> str:
@@ -99,6 +107,8 @@ def _show(value: Any) -> str:
 
 
 def _members(group: HostGroup, hosts: list[Host]) -> str:
+    if not hosts:
+        return f"{PROFILE_LABEL}={group.label}: no host yet"
     names = ", ".join(h.name for h in hosts[:MEMBERS_SHOWN])
     more = len(hosts) - MEMBERS_SHOWN
     shown = f"{names}, … {more} more" if more > 0 else names
@@ -137,19 +147,13 @@ class _Rule:
         return sum(len(hosts) for _, hosts, _ in self.groups)
 
 
-def _hosts_of(ds: PerHost, facts: SiteFacts) -> tuple[Host, ...]:
-    if isinstance(ds.hosts, Placement):
-        return facts.hosts_for(ds.hosts)[0]
-    return ds.hosts(facts)
-
-
 def _rules(ds: PerHost, facts: SiteFacts, merge: bool) -> list[_Rule]:
-    running = {h.name for h in _hosts_of(ds, facts)}
+    running = {h.name for h in ds.hosts_of(facts)}
     rules: dict[str, _Rule] = {}
     for group in facts.groups:
         members = [h for h in group.hosts if h.name in running]
-        if not members:
-            continue
+        if not members and group.derived:
+            continue  # a profile's rule stays without hosts: moving hosts changes no release
         hv = ds.values(group.settings, facts.site)
         if not hv:
             continue
@@ -194,7 +198,7 @@ def _root_form(out: Out, ds: PerHost, rules: list[_Rule]) -> None:
 
 def _by_host(out: Out, ds: PerHost, facts: SiteFacts) -> None:
     """helm-toolkit's per-host form: one rule, so one DaemonSet, per host."""
-    running = {h.name for h in _hosts_of(ds, facts)}
+    running = {h.name for h in ds.hosts_of(facts)}
     entries: list[tuple[Host, HostValues]] = []
     for group in facts.groups:
         hv = ds.values(group.settings, facts.site)

@@ -221,7 +221,11 @@ def _deviation(own: Settings, base: Settings) -> str:
 
 def host_groups(site: Site) -> tuple[HostGroup, ...]:
     """Every group of hosts with per-host settings, ordered by label; hosts with none (and no
-    profile) belong to no group: they run the charts' default DaemonSets."""
+    profile) belong to no group: they run the charts' default DaemonSets.
+
+    Every declared profile has its group, hosts or not: its per-host rules then exist whoever
+    uses it, so moving a host between profiles changes its node label and no release.
+    """
     profiles = {name: profile_settings(site, name) for name in site.spec.profiles}
     members: dict[str, list[Host]] = {}
     settings: dict[str, Settings] = {}
@@ -233,6 +237,9 @@ def host_groups(site: Site) -> tuple[HostGroup, ...]:
         members.setdefault(label, []).append(host)
         settings.setdefault(label, group_settings)
         owner.setdefault(label, host.profile)
+    for name, base in profiles.items():
+        if name not in members:
+            members[name], settings[name], owner[name] = [], base, name
     return tuple(HostGroup(label, owner[label], settings[label], tuple(members[label]))
                  for label in sorted(members))
 

@@ -83,6 +83,9 @@ def test_k_configurations_give_k_plus_one_daemonsets(doc: dict[str, Any]) -> Non
     site, values = _nova(doc)
     computes = [h for h in doc["spec"]["hosts"] if "compute" in h["roles"]]
     distinct = {json.dumps(_expected(doc, h), sort_keys=True) for h in computes}
+    # A declared profile keeps its rule without hosts (moving hosts changes no release).
+    distinct |= {json.dumps(_expected(doc, {"profile": p}), sort_keys=True)
+                 for p in doc["spec"]["profiles"]}
     distinct.discard("{}")
     made = daemonsets(Form.CONF, "nova_compute", values)
     assert len(made) == len(distinct) + 1
@@ -115,6 +118,7 @@ def test_groups_are_identical_hosts_and_named_after_profiles(doc: dict[str, Any]
     for name, host in by_host.items():
         grouped = host.get("profile") is not None or bool(host.get("compute"))
         assert (name in seen) == grouped
+    assert {g.label for g in groups if not g.derived} == set(doc["spec"]["profiles"])
     labels = {n.name: n.labels.get(PROFILE_LABEL) for n in desired_nodes(site)}
     assert {n for n, v in labels.items() if v is not None} == seen
 

@@ -39,7 +39,7 @@ plugin = ChartPlugin(
         chart="libvirt",
         labels={("agent", "libvirt"): Placement.COMPUTE},
         per_host=(PerHost("libvirt_libvirt", Form.ROOT, Placement.COMPUTE, _libvirt,
-                          "daemonset_libvirt"),),
+                          "daemonset_libvirt", ("agent", "libvirt")),),
         secrets=(Secret(CEPH_UUID, ("conf.ceph.cinder.secret_uuid",), Generator.UUID,
                         place=False),),
         extra=_extra,

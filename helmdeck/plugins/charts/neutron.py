@@ -93,18 +93,19 @@ def _sriov_agent(s: Settings, site: Site) -> HostValues:
 
 PER_HOST = (
     PerHost("neutron_ovs-agent", Form.CONF, _on("openvswitch", P.OVS), _ovs_agent,
-            "daemonset_ovs_agent"),
-    PerHost("neutron_sriov-agent", Form.CONF, sriov_hosts, _sriov_agent, "daemonset_sriov_agent"),
+            "daemonset_ovs_agent", ("ovs",)),
+    PerHost("neutron_sriov-agent", Form.CONF, sriov_hosts, _sriov_agent, "daemonset_sriov_agent",
+            ("sriov",)),
     PerHost("neutron_dhcp-agent", Form.CONF, _on("openvswitch", P.NETWORK), _agent,
-            "daemonset_dhcp_agent"),
+            "daemonset_dhcp_agent", ("agent", "dhcp")),
     PerHost("neutron_l3-agent", Form.CONF, _on("openvswitch", P.L3), _agent,
-            "daemonset_l3_agent"),
+            "daemonset_l3_agent", ("agent", "l3")),
     PerHost("neutron_metadata-agent", Form.CONF, _on("openvswitch", P.NETWORK), _agent,
-            "daemonset_metadata_agent"),
+            "daemonset_metadata_agent", ("agent", "metadata")),
     PerHost("neutron_netns-cleanup-cron", Form.CONF, _on("openvswitch", P.NETWORK), _agent,
-            "daemonset_netns_cleanup_cron"),
+            "daemonset_netns_cleanup_cron", ("netns_cleanup_cron",)),
     PerHost("neutron_ovn-metadata-agent", Form.CONF, _on("ovn", P.OVS), _agent,
-            "daemonset_ovn_metadata_agent"),
+            "daemonset_ovn_metadata_agent", ("ovs",)),
 )
 
 

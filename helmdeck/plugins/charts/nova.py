@@ -128,7 +128,7 @@ plugin = ChartPlugin(
                    Generator.UUID, place=False),
         ),
         per_host=(PerHost("nova_compute", Form.CONF, Placement.COMPUTE, _compute,
-                          "daemonset_compute"),),
+                          "daemonset_compute", ("agent", "compute")),),
         provides=(
             Provides("compute", public="nova", registers=True),
             Provides("compute_metadata", public="metadata", port="metadata"),

@@ -100,7 +100,7 @@ plugin = ChartPlugin(
         },
         component_tolerations=True,
         per_host=(PerHost("ovn_controller", Form.ROOT, _controller_hosts, _controller,
-                          "daemonset_ovn_controller"),),
+                          "daemonset_ovn_controller", ("ovn_controller",)),),
         extra=_extra,
     )
 )
