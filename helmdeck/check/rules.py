@@ -312,10 +312,20 @@ def ceph_client(combined: Combined, ctx: Context) -> list[Inconsistency]:
     return _agree(ctx, "ceph-client", _present(users)) + _agree(ctx, "ceph-client", _present(uuids))
 
 
+# Added to neutron's backend where some hosts have SR-IOV NICs (it renders the SR-IOV agent);
+# nova and libvirt leave it out, or every compute would wait for an SR-IOV agent of its own.
+ADDITIVE_BACKENDS = ("sriov",)
+
+
 def network_backend(combined: Combined, ctx: Context) -> list[Inconsistency]:
-    """nova, neutron and libvirt pick agents and dependencies by ``network.backend``."""
+    """nova, neutron and libvirt pick agents and dependencies by ``network.backend``
+    (compared without the additive backends: see ``ADDITIVE_BACKENDS``)."""
     path: Parts = ("network", "backend")
-    copies = _present(_copy(combined, c, path) for c in ("neutron", "nova", "libvirt"))
+    copies = []
+    for c in _present(_copy(combined, chart, path) for chart in ("neutron", "nova", "libvirt")):
+        if isinstance(c.value, list):
+            c = _Copy(c.chart, c.path, [b for b in c.value if b not in ADDITIVE_BACKENDS])
+        copies.append(c)
     return _agree(ctx, "network-backend", copies, prefer="neutron")
 
 

@@ -22,6 +22,7 @@ from helmdeck.cli.context import app_in_use, app_option, application, local_serv
 from helmdeck.cli.output import emit, table
 from helmdeck.deploy.apply import Outcome, execute, removal_order
 from helmdeck.deploy.apply import remove as remove_releases
+from helmdeck.deploy.blast import blast_radius, current_node_labels, describe
 from helmdeck.deploy.deployer import StoreRecorder, current_plan, release_renderer
 from helmdeck.deploy.desired import desired_releases
 from helmdeck.deploy.export import ExportOptions, export_application, write_export
@@ -112,6 +113,10 @@ def plan(output: str, charts: tuple[str, ...], summary: bool | None) -> None:
     lines = _plan_lines(result, full=False) if summary else full
     click.echo(f"cluster: {note}")
     for line in lines:
+        click.echo(line)
+    labels = current_node_labels() if ops is not None else None
+    impacts = blast_radius(result, _site(), service.plugins, labels)
+    for line in describe(impacts, labels_compared=labels is not None):
         click.echo(line)
     if summary and len(full) > len(lines):
         click.echo(f"(summary; {len(full)} lines in full: pass --full, or --chart CHART for "

@@ -51,11 +51,13 @@ class NodeTaint:
 
 @dataclass(frozen=True)
 class NodeSpec:
-    """What one node should carry: its labels and taints."""
+    """What one node should carry: its labels and taints; ``owned`` label keys not in
+    ``labels`` are removed."""
 
     name: str
     labels: dict[str, str]
     taints: tuple[NodeTaint, ...]
+    owned: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

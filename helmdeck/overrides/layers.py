@@ -180,13 +180,20 @@ def combined_provenance(
     """
 
     user_leaves = {parts for parts, _ in tree.leaves(user)}
+    # Facts a plugin recorded inside a list it set (helm-toolkit's per-host rules): a list is
+    # one leaf, so these are added under it when the list is the system layer's.
+    inside = [(k, f) for k, f in system_facts.items() if "[" in k]
     out: dict[str, Provenance] = {}
-    for parts, _ in tree.leaves(combined):
+    for parts, value in tree.leaves(combined):
         if parts in user_leaves:
             prov = Provenance("user", user_fact)
         elif tree.has(system, parts):
             prov = Provenance("system", _nearest(system_facts, parts) or f"{chart} plugin")
         else:
             prov = Provenance("static", _nearest(static_facts, parts) or "values_overrides")
-        out[format_path(parts)] = prov
+        key = format_path(parts)
+        out[key] = prov
+        if prov.layer == "system" and inside and isinstance(value, list):
+            out.update((k, Provenance("system", f)) for k, f in inside
+                       if k.startswith(key + "["))
     return out

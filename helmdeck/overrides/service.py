@@ -10,6 +10,7 @@ never return a secret.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -50,6 +51,7 @@ from helmdeck.values.options import ValueOptions, documents, merge_value_options
 from helmdeck.values.paths import format_path, parse_path
 
 T = TypeVar("T")
+_INDEXED = re.compile(r"^(.*?)((?:\[\d+\])+)$")
 # Revisions are stored as 32-bit integers on PostgreSQL; anything above cannot exist.
 MAX_REVISION = 2**31 - 1
 
@@ -240,7 +242,8 @@ class OverrideService:
         shown = self.get(chart, namespace)
         found = shown.provenance.get(key)
         if found is not None:
-            return Explanation(key, found.layer, found.fact, tree.get(shown.combined, parts, None))
+            return Explanation(key, found.layer, found.fact,
+                               tree.get(shown.combined, _indexed(parts), None))
         below = [k for k in shown.provenance if k.startswith(key + ".") or k.startswith(key + "[")]
         if below:
             listed = ", ".join(below[:5]) + (", ..." if len(below) > 5 else "")
@@ -481,3 +484,17 @@ def _check_version(chart: str, namespace: str, version: int, if_match: int | Non
             f"{chart} {namespace}: user overrides are at version {version}, not {if_match}; "
             "read them again and retry"
         )
+
+
+def _indexed(parts: Sequence[str]) -> tuple[str | int, ...]:
+    """``("labels[0]", "conf")`` -> ``("labels", 0, "conf")``: list indices in a dotted path, as
+    ``explain`` prints them for keys inside a list."""
+    out: list[str | int] = []
+    for part in parts:
+        match = _INDEXED.match(part)
+        if match is None or not match.group(1):
+            out.append(part)
+            continue
+        out.append(match.group(1))
+        out.extend(int(i) for i in re.findall(r"\d+", match.group(2)))
+    return tuple(out)

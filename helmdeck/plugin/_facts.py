@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from functools import cached_property
 
 from helmdeck.site.model import Host, Role, Site
+from helmdeck.site.profiles import HostGroup, host_groups
 
 
 def _names(hosts: tuple[Host, ...], limit: int = 3) -> str:
@@ -33,13 +35,22 @@ class Placement(Enum):
 
 @dataclass(frozen=True)
 class SiteFacts:
-    """Host groups computed once per plugin call (one pass over the hosts)."""
+    """Host groups computed once per plugin call (one pass over the hosts).
+
+    ``groups`` are the profile groups (``helmdeck.site.profiles``): hosts with identical
+    per-host settings, one ``helmdeck-profile`` label value each.
+    """
 
     site: Site
     controllers: tuple[Host, ...]
     computes: tuple[Host, ...]
     network: tuple[Host, ...]
     all_hosts: tuple[Host, ...]
+
+    @cached_property
+    def groups(self) -> tuple[HostGroup, ...]:
+        """Computed on first use: only the charts with per-host DaemonSets need them."""
+        return host_groups(self.site)
 
     @classmethod
     def of(cls, site: Site) -> SiteFacts:

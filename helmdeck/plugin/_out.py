@@ -45,6 +45,15 @@ class Out:
         node[path[-1]] = value
         self.facts[path] = fact
 
+    def note(self, path: Path, fact: str) -> None:
+        """Record the fact behind a path inside a value already set (a list element's key).
+
+        Lists are leaves of the overrides, so ``set`` records one fact for a whole list; a list
+        built from several facts (helm-toolkit's per-host rules) names each of them here, and
+        ``explain`` answers for ``key[0].conf.x`` too.
+        """
+        self.facts[path] = fact
+
     def secret(self, path: Path, name: str) -> None:
         """Set ``path`` to the site secret ``name``; the fact names the secret, never its value."""
         self.set(path, self._secrets[name], f"secret: {name}")

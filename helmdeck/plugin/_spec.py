@@ -11,6 +11,7 @@ from typing import Any, Protocol
 from helmdeck.errors import UserError
 from helmdeck.plugin import _policies as p
 from helmdeck.plugin._facts import Placement, SiteFacts
+from helmdeck.plugin._hosts import PerHost, per_host_overrides
 from helmdeck.plugin._out import Out
 from helmdeck.plugin._types import ChartRef, Provides, Secret, SiteSnapshot, SystemOverrides
 from helmdeck.store.secrets import Generator
@@ -67,6 +68,8 @@ class ChartSpec:
     policies set (``db_endpoints``, ``rabbit_user``, ``keystone_users``, ``memcache_key``,
     ``shared_secrets``) are declared from these fields. ``component_tolerations``: the chart
     has ``pod.tolerations.<component>`` (ovn) instead of one entry named after the chart.
+    ``per_host``: the chart's DaemonSets that take per-host configuration, written as one
+    rule per profile group (``helmdeck.plugin.PerHost``).
     """
 
     chart: str
@@ -81,6 +84,7 @@ class ChartSpec:
     secrets: tuple[Secret, ...] = ()
     provides: tuple[Provides, ...] = ()
     component_tolerations: bool = False
+    per_host: tuple[PerHost, ...] = field(default=(), compare=False)
     extra: Extra | None = field(default=None, compare=False)
 
 
@@ -106,13 +110,18 @@ def check_extra(chart: str, extra: Extra) -> None:
 
 
 class ChartPlugin:
-    """Runs the shared policies over a ``ChartSpec``: what every built-in plugin is."""
+    """Runs the shared policies over a ``ChartSpec``: what every built-in plugin is.
 
-    def __init__(self, spec: ChartSpec) -> None:
+    ``by_host`` writes the per-host DaemonSets in helm-toolkit's one-per-host form instead of
+    one per profile group (what StarlingX does; the bench compares the two).
+    """
+
+    def __init__(self, spec: ChartSpec, *, by_host: bool = False) -> None:
         if spec.extra is not None:
             check_extra(spec.chart, spec.extra)
         self.spec = spec
         self.chart = spec.chart
+        self.by_host = by_host
 
     def __repr__(self) -> str:
         return f"ChartPlugin({self.chart})"
@@ -183,6 +192,7 @@ class ChartPlugin:
             if secret.place:
                 for dotted in secret.paths:
                     out.secret(parse_path(dotted), secret.name)
+        per_host_overrides(out, facts, chart_values, s.per_host, by_host=self.by_host)
         if s.extra is not None:
             s.extra(out, site=snapshot.site, values=chart_values, facts=facts,
                     snapshot=snapshot, ref=ref)

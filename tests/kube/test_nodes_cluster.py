@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import yaml
-from kube_env import Deck
+from kube_env import CHARTS, Deck
 from lightkube import Client, KubeConfig
 from lightkube.resources.core_v1 import Node
 from support.cluster import Cluster, dedicated_cluster
@@ -23,7 +23,8 @@ KUBELET = {"kubernetes.io/hostname", "kubernetes.io/os", "kubernetes.io/arch",
 
 def site(hosts: list[dict[str, Any]]) -> dict[str, Any]:
     return {"apiVersion": "helmdeck/v1", "kind": "Site", "metadata": {"name": "nodes"},
-            "spec": {"public_domain": "cloud.example.com", "hosts": hosts}}
+            "spec": {"public_domain": "cloud.example.com", "hosts": hosts,
+                     "charts": {"source": {"path": str(CHARTS)}}}}
 
 
 HOSTS = [

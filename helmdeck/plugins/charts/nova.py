@@ -1,4 +1,11 @@
-"""nova: compute agents on computes, the rest on controllers; rbd ephemeral disks with ceph."""
+"""nova: compute agents on computes, the rest on controllers; rbd ephemeral disks with ceph.
+
+Per host (one rule per profile group, ``conf.overrides.nova_compute``): the CPU sets, reserved
+memory and huge pages of the compute tuning, the SR-IOV devices instances may take
+(``[pci] device_spec``) and the free-form ``conf.nova``.
+"""
+
+import json
 
 from helmdeck.plugin import (
     CEPH_UUID,
@@ -6,12 +13,18 @@ from helmdeck.plugin import (
     OPENSTACK_SHARED,
     ChartPlugin,
     ChartSpec,
+    Form,
     Generator,
+    HostValues,
     Out,
+    PerHost,
     Placement,
     Provides,
     Secret,
+    Settings,
+    Site,
     SiteSnapshot,
+    Sourced,
     ceph_client,
     ceph_identity,
     control,
@@ -30,6 +43,43 @@ CONTROL = (
     "job",
     "test",
 )
+
+
+# Page sizes in KiB, as nova's reserved_huge_pages takes them.
+PAGE_KIB = {"2M": 2048, "1G": 1048576}
+COMPUTE = (
+    ("compute.cpu_dedicated_set", ("nova", "compute", "cpu_dedicated_set")),
+    ("compute.cpu_shared_set", ("nova", "compute", "cpu_shared_set")),
+    ("compute.reserved_host_memory_mb", ("nova", "DEFAULT", "reserved_host_memory_mb")),
+)
+
+
+def _multistring(values: list[str]) -> dict[str, object]:
+    """helm-toolkit's to_oslo_conf spelling of an option given once per value."""
+    return {"type": "multistring", "values": values}
+
+
+def _compute(s: Settings, site: Site) -> HostValues:
+    hv = HostValues()
+    for key, path in COMPUTE:
+        found: Sourced[object] | None = s.get(key)
+        if found is not None:
+            hv.set(path, found.value, f"{found.where}: {found.value}")
+    pages = s.get("compute.hugepages")
+    if pages is not None and any(pages.value.reserved):
+        kib = PAGE_KIB[pages.value.size]
+        reserved = [f"node:{node},size:{kib},count:{count}"
+                    for node, count in enumerate(pages.value.reserved) if count]
+        hv.set(("nova", "DEFAULT", "reserved_huge_pages"), _multistring(reserved),
+               f"{pages.where}: {pages.value.size} pages, {', '.join(reserved)}")
+    sriov = s.get("interfaces.sriov")
+    if sriov is not None and sriov.value:
+        specs = [json.dumps({"devname": d.device, "physical_network": d.physnet})
+                 for d in sriov.value]
+        hv.set(("nova", "pci", "device_spec"), _multistring(specs),
+               f"{sriov.where}: " + ", ".join(f"{d.device} ({d.physnet})" for d in sriov.value))
+    hv.merge(s.conf.get("nova"))
+    return hv
 
 
 def _extra(out: Out, *, snapshot: SiteSnapshot, **_: object) -> None:
@@ -77,6 +127,8 @@ plugin = ChartPlugin(
             Secret(CEPH_UUID, ("conf.ceph.cinder.secret_uuid", "conf.nova.libvirt.rbd_secret_uuid"),
                    Generator.UUID, place=False),
         ),
+        per_host=(PerHost("nova_compute", Form.CONF, Placement.COMPUTE, _compute,
+                          "daemonset_compute", ("agent", "compute")),),
         provides=(
             Provides("compute", public="nova", registers=True),
             Provides("compute_metadata", public="metadata", port="metadata"),

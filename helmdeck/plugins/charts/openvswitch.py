@@ -1,5 +1,30 @@
-"""openvswitch: a DaemonSet on every host labelled `openvswitch`."""
+"""openvswitch: a DaemonSet on every host labelled `openvswitch`.
 
-from helmdeck.plugin import ChartPlugin, ChartSpec, Placement
+The chart has no per-host overrides: DPDK is on for every Open vSwitch host or for none (site
+validation insists), with the mandatory DPDK settings of the chart.
+"""
 
-plugin = ChartPlugin(ChartSpec(chart="openvswitch", labels={("ovs",): Placement.OVS}))
+from helmdeck.plugin import (
+    ChartPlugin,
+    ChartSpec,
+    Out,
+    Placement,
+    SiteFacts,
+    dpdk_hosts,
+    group_fact,
+)
+
+DPDK = {"enabled": True, "hugepages_mountpath": "/dev/hugepages",
+        "vhostuser_socket_dir": "vhostuser", "socket_memory": 1024}
+
+
+def _extra(out: Out, *, facts: SiteFacts, **_: object) -> None:
+    hosts = dpdk_hosts(facts)
+    if hosts:
+        fact = group_fact(hosts, "DPDK NICs")
+        for key, value in DPDK.items():
+            out.set(("conf", "ovs_dpdk", key), value, fact)
+
+
+plugin = ChartPlugin(ChartSpec(chart="openvswitch", labels={("ovs",): Placement.OVS},
+                               extra=_extra))

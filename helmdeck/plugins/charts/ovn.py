@@ -4,9 +4,30 @@ Gateway chassis are the hosts labelled ``l3-agent`` (ovn-controller reads that n
 through ``labels.ovn_controller_gw``), so routers leave through the network hosts as
 neutron's l3 agents would with Open vSwitch. Without network hosts all of it falls back to
 the controllers, like neutron's agents.
+
+Per host (one rule per profile group, ``overrides.ovn_controller``, helm-toolkit's root form,
+which may vary any value): the tunnel interface, the bridge mappings and the NICs plugged into
+the bridges, and the free-form ``conf.ovn``.
 """
 
-from helmdeck.plugin import ChartPlugin, ChartSpec, Out, Placement, Site, SiteFacts, hosts_fact
+from helmdeck.plugin import (
+    ChartPlugin,
+    ChartSpec,
+    Form,
+    Host,
+    HostValues,
+    Out,
+    PerHost,
+    Placement,
+    Settings,
+    Site,
+    SiteFacts,
+    bridge_mappings,
+    dpdk_hosts,
+    group_fact,
+    host_bridges,
+    hosts_fact,
+)
 
 P = Placement
 DATABASES = ("ovn_ovsdb_nb", "ovn_ovsdb_sb")
@@ -21,6 +42,41 @@ def raft_size(facts: SiteFacts) -> tuple[int, str]:
     return (3 if len(hosts) >= 3 else 1), hosts_fact(hosts, what)
 
 
+def _controller(s: Settings, site: Site) -> HostValues:
+    hv = HostValues()
+    tunnel = s.get("interfaces.tunnel")
+    if tunnel is not None:
+        hv.set(("network", "interface", "tunnel"), tunnel.value, f"{tunnel.where}: {tunnel.value}")
+    mappings = bridge_mappings(s, site)
+    if mappings is not None:
+        hv.set(("conf", "ovn_bridge_mappings"), *mappings)
+    bridges = host_bridges(s)
+    if bridges is not None:
+        hv.set(("conf", "auto_bridge_add"), *bridges)
+    hv.merge(s.conf.get("ovn"), ("conf",))
+    return hv
+
+
+def _controller_hosts(facts: SiteFacts) -> tuple[Host, ...]:
+    return facts.hosts_for(P.OVS)[0] if facts.site.spec.network.backend == "ovn" else ()
+
+
+def _network(out: Out, site: Site, facts: SiteFacts) -> None:
+    """ovn-controller's site-wide keys: the tunnel network and the hosts without bridges."""
+    net = site.spec.network
+    if net.backend != "ovn":
+        return
+    if net.tunnel_cidr is not None:
+        out.set(("network", "interface", "tunnel_network_cidr"), net.tunnel_cidr,
+                f"spec.network.tunnel_cidr: {net.tunnel_cidr}")
+    if net.provider_networks:
+        out.set(("conf", "ovn_bridge_mappings"), "",
+                "spec.hosts: hosts outside the profile groups carry no provider bridge")
+    dpdk = dpdk_hosts(facts)
+    if dpdk:
+        out.set(("conf", "ovn_bridge_datapath_type"), "netdev", group_fact(dpdk, "DPDK NICs"))
+
+
 def _extra(out: Out, *, site: Site, facts: SiteFacts, **_: object) -> None:
     n, fact = raft_size(facts)
     for component in (*DATABASES, "ovn_northd"):
@@ -28,6 +84,7 @@ def _extra(out: Out, *, site: Site, facts: SiteFacts, **_: object) -> None:
     cls = site.spec.storage.class_name
     for db in DATABASES:
         out.set(("volume", db, "class_name"), cls, f"spec.storage.class_name: {cls}")
+    _network(out, site, facts)
 
 
 plugin = ChartPlugin(
@@ -42,6 +99,8 @@ plugin = ChartPlugin(
             ("ovn_bgp_agent",): P.OVS,
         },
         component_tolerations=True,
+        per_host=(PerHost("ovn_controller", Form.ROOT, _controller_hosts, _controller,
+                          "daemonset_ovn_controller", ("ovn_controller",)),),
         extra=_extra,
     )
 )

@@ -10,12 +10,18 @@ changes, so `helm upgrade` rolls the pods.
 {{- include $sibling $ctx | sha256sum | quote -}}
 {{- end -}}
 
-{{/* (map) -> INI text: one [section] per key of the map, keys sorted, null values dropped, lists comma-joined. */}}
+{{/* (map) -> INI text: one [section] per key of the map, keys sorted, null values dropped, lists
+comma-joined; {type: multistring, values: [...]} gives the key once per value, as in
+helm-toolkit's to_oslo_conf. */}}
 {{- define "helmdeck-toolkit.utils.to_ini" -}}
 {{- range $section, $keys := . }}
 [{{ $section }}]
 {{- range $key, $value := $keys }}
-{{- if not (kindIs "invalid" $value) }}
+{{- if and (kindIs "map" $value) (eq (toString (index $value "type")) "multistring") }}
+{{- range $one := $value.values }}
+{{ $key }} = {{ $one }}
+{{- end }}
+{{- else if not (kindIs "invalid" $value) }}
 {{ $key }} = {{ if kindIs "slice" $value }}{{ join "," $value }}{{ else }}{{ $value }}{{ end }}
 {{- end }}
 {{- end }}
