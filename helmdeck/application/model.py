@@ -6,11 +6,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any, get_args, get_type_hints
 
 import yaml
 
+from helmdeck.application.remedies import ChartPatch, parse_patches
 from helmdeck.errors import NotFoundError, UserError
 from helmdeck.site.model import Network, Role, Site, Storage
 
@@ -24,6 +26,7 @@ _CHART_KEYS = {
     "timeout",
     "recreate_on_change",
     "when",
+    "patches",
 }
 # `when:` keys: the site trait each one tests (``enabled`` tests the other charts instead).
 _WHEN_KEYS = ("network", "storage", "role", "enabled")
@@ -78,7 +81,8 @@ class AppChart:
 
     ``namespace`` None means the site's namespace. ``wait`` False installs without waiting for
     readiness (libvirt and nova wait at runtime on charts that come later). ``recreate_on_change``
-    names the kinds whose immutable fields force a delete before the upgrade.
+    names the kinds whose immutable fields force a delete before the upgrade. ``patches``
+    are the remedies applied to the chart's staged copy (``remedies``).
     """
 
     name: str
@@ -89,6 +93,7 @@ class AppChart:
     timeout: int = DEFAULT_TIMEOUT
     recreate_on_change: tuple[str, ...] = ()
     when: When = When()
+    patches: tuple[ChartPatch, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -242,7 +247,7 @@ def _find_cycle(graph: dict[str, tuple[str, ...]]) -> list[str] | None:
     return None
 
 
-def _parse_chart(raw: Any, where: str) -> AppChart:
+def _parse_chart(raw: Any, where: str, base: Path | Traversable | None = None) -> AppChart:
     if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):
         raise UserError(f"{where}: each chart needs a name; write `- name: <chart>`")
     extra = sorted(set(raw) - _CHART_KEYS)
@@ -275,6 +280,7 @@ def _parse_chart(raw: Any, where: str) -> AppChart:
         timeout=timeout,
         recreate_on_change=strings("recreate_on_change"),
         when=_parse_when(raw.get("when"), f"{where}.when"),
+        patches=parse_patches(raw.get("patches"), f"{where}.patches", base),
     )
 
 
@@ -317,8 +323,10 @@ def _parse_when(raw: Any, where: str) -> When:
 
 def load_application(path: Path | None = None) -> Application:
     """The packaged openstack-helm application, or an operator's ``--app`` file."""
+    base: Path | Traversable
     if path is None:
-        text = resources.files("helmdeck.application").joinpath("openstack-helm.yaml").read_text()
+        base = resources.files("helmdeck.application")
+        text = base.joinpath("openstack-helm.yaml").read_text()
         source = "openstack-helm.yaml"
     else:
         try:
@@ -326,11 +334,13 @@ def load_application(path: Path | None = None) -> Application:
         except OSError as exc:
             raise UserError(f"{path}: cannot read application file: {exc.strerror}") from None
         source = str(path)
+        base = Path(path).parent
     try:
         doc = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise UserError(f"{source}: not valid YAML: {exc}".replace("\n", " ")) from None
     if not isinstance(doc, dict) or not isinstance(doc.get("charts"), list):
         raise UserError(f"{source}: expected a map with a `charts:` list")
-    charts = tuple(_parse_chart(c, f"{source}: charts[{i}]") for i, c in enumerate(doc["charts"]))
+    charts = tuple(_parse_chart(c, f"{source}: charts[{i}]", base)
+                   for i, c in enumerate(doc["charts"]))
     return Application(name=str(doc.get("name") or Path(source).stem), charts=charts)

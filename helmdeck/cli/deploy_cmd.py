@@ -26,7 +26,8 @@ from helmdeck.deploy.export import ExportOptions, export_application, write_expo
 from helmdeck.deploy.ops import connect, probe
 from helmdeck.deploy.plan import Plan, PlanItem
 from helmdeck.deploy.render import render_all, select, write_rendered
-from helmdeck.errors import ClusterError
+from helmdeck.deploy.verification import cached_renderer, plan_findings, refusal, with_findings
+from helmdeck.errors import ClusterError, UserError
 from helmdeck.inventory import SiteService
 from helmdeck.kube.client import CONNECTION_ERRORS, kube_client
 from helmdeck.kube.nodes import apply_nodes, kubectl_commands
@@ -89,9 +90,15 @@ def plan(output: str) -> None:
 
     ops, note = probe()
     with _service() as service:
-        result = current_plan(service, ops=ops, cluster=note)
+        render = cached_renderer(release_renderer(service.secret_paths))
+        result = current_plan(service, ops=ops, cluster=note, render=render)
+        result = with_findings(service, result, render=render)
     if output == "json":
         click.echo(note, err=True)
+        errors = sum(1 for f in result.findings if f.severity == "error")
+        if errors:
+            click.echo(f"verify: {errors} error(s); apply refuses them (helmdeck verify)",
+                       err=True)
         emit(result.to_json(), "json")
         return
     click.echo(f"cluster: {note}")
@@ -107,6 +114,8 @@ def _print_plan(result: Plan) -> None:
             click.echo(f"\nlevel {level}")
         click.echo(f"  {_MARK[item.action]} {item.action} {item.release} ({item.namespace}, "
                    f"chart {item.chart}): {item.reason}")
+        for label in item.desired.patches if item.desired is not None else ():
+            click.echo(f"      patched: {label} (the application's remedy for the chart)")
         for obj in item.changed_objects:
             click.echo(f"      {obj}")
         for kind, name in item.recreate:
@@ -120,6 +129,13 @@ def _print_plan(result: Plan) -> None:
         click.echo("no changes: every release is up to date")
     click.echo(f"\nplan: {counts['install']} to install, {counts['upgrade']} to upgrade, "
                f"{counts['uninstall']} to uninstall, {counts['noop']} unchanged")
+    errors = [f for f in result.findings if f.severity == "error"]
+    if result.findings:
+        click.echo(f"verify: {len(errors)} error(s), {len(result.findings) - len(errors)} "
+                   "warning(s)" + ("; apply refuses to start until they are fixed (or "
+                                   "--force), helmdeck verify says how" if errors else ""))
+    for f in errors:
+        click.echo(f"  ! {f.release}: {f.rule} {f.object}: {f.reason}")
 
 
 # --- apply -----------------------------------------------------------------------------------
@@ -130,18 +146,26 @@ def _print_plan(result: Plan) -> None:
               help="Go through Helm's client-side dry run (no cluster, nothing recorded).")
 @click.option("--concurrency", type=click.IntRange(min=1), default=4, show_default=True,
               help="Releases installed at the same time within a level.")
+@click.option("--force", is_flag=True,
+              help="Apply even though verify finds errors (pods that cannot run, ...).")
 @app_option
-def apply(dry_run: bool, concurrency: int) -> None:
-    """Apply the plan level by level; a failure stops only what depends on it."""
+def apply(dry_run: bool, concurrency: int, force: bool) -> None:
+    """Apply the plan level by level; a failure stops only what depends on it. Refused
+    while verify finds an error, unless --force."""
 
 
     ops = connect(dry_run=dry_run)
     with _service() as service:
-        result = current_plan(service, ops=ops, cluster="dry run" if dry_run else "cluster")
+        render = cached_renderer(release_renderer(service.secret_paths))
+        result = current_plan(service, ops=ops, cluster="dry run" if dry_run else "cluster",
+                              render=render)
         changes = result.changes()
         if not changes:
             click.echo("no changes: every release is up to date")
             return
+        refused = None if force else refusal(plan_findings(service, result, render=render))
+        if refused is not None:
+            raise UserError(refused)
         console = Console(stderr=True, highlight=False)
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
         with Progress(*columns, console=console) as progress:

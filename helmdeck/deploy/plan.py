@@ -18,6 +18,7 @@ from helmdeck.deploy.objects import RenderedObject, digests, parse_objects
 from helmdeck.overrides.diff import values_diff
 from helmdeck.plugins.secrets import SecretPaths
 from helmdeck.store.release_state import ReleaseState
+from helmdeck.verify import Finding
 
 Action = Literal["install", "upgrade", "uninstall", "noop"]
 DEPLOYED = "deployed"
@@ -65,10 +66,12 @@ class PlanItem:
 
 @dataclass(frozen=True)
 class Plan:
-    """Every release of the application in rollout order; ``cluster`` says what was compared."""
+    """Every release of the application in rollout order; ``cluster`` says what was compared.
+    ``findings``: what verify says of the rollout (``deploy.verification``), when asked."""
 
     items: tuple[PlanItem, ...]
     cluster: str
+    findings: tuple[Finding, ...] = ()
 
     def changes(self) -> list[PlanItem]:
         return [i for i in self.items if i.action != "noop"]
