@@ -221,7 +221,7 @@ def mutate(docs: list[dict[str, Any]], mutations: Iterable[Mapping[str, Any]],
         elif op == "host_port":
             container = spec["containers"][0]
             container.setdefault("ports", []).append(
-                {"name": "probe-port", "containerPort": int(m["port"]),
+                {"name": f"probe-{int(m['port'])}", "containerPort": int(m["port"]),
                  "hostPort": int(m["port"]), "protocol": "TCP"})
         elif op == "ordered":
             if doc["kind"] == "StatefulSet":
@@ -288,10 +288,12 @@ def reset_and_label(client: Client, specs: Sequence[NodeSpec], idle: Sequence[st
                     ) -> None:
     """Take every label and taint of an earlier case off the nodes (and the ``idle`` ones),
     then label and taint them as ``helmdeck nodes apply`` does."""
-    for name in [*(s.name for s in specs), *idle]:
+    wanted = {s.name: s for s in specs}
+    for name in [*wanted, *idle]:
         node = client.get(Node, name)
         labels = dict((node.metadata.labels if node.metadata else None) or {})
-        stale = {k: None for k in labels if k not in KUBELET_LABELS}
+        keep = KUBELET_LABELS | set(wanted[name].labels if name in wanted else ())
+        stale = {k: None for k in labels if k not in keep}
         taints = node.spec.taints if node.spec else None
         if stale or taints:
             client.patch(Node, name, {"metadata": {"labels": stale}, "spec": {"taints": None}},
@@ -451,7 +453,8 @@ def _owner_key(pod: Pod, owners: Mapping[str, str], ns: str) -> str:
     return f"{ref.kind}/{ns}/{ref.name}"
 
 
-def settle(client: Client, batch: Sequence[Prepared]) -> dict[int, Outcome]:
+def settle(client: Client, batch: Sequence[Prepared],
+           pool: ThreadPoolExecutor) -> dict[int, Outcome]:
     """Wait until each case's cluster state matches verify's prediction for a few polls in a
     row with every pod through the scheduler, or until the timeout; the last observation."""
     wanted = {p.index: predicted(p) for p in batch}
@@ -462,13 +465,14 @@ def settle(client: Client, batch: Sequence[Prepared]) -> dict[int, Outcome]:
     streak: dict[int, int] = dict.fromkeys(wanted, 0)
     last: dict[int, Outcome] = {}
     deadline = time.monotonic() + SETTLE_TIMEOUT
+    def look(p: Prepared) -> tuple[Prepared, Outcome, bool]:
+        counts, hosts, misplaced, settled = observe(client, p, allowed[p.index])
+        want_counts, want_hosts = wanted[p.index]
+        return p, Outcome(want_counts, counts, want_hosts, hosts, misplaced), settled
+
     while True:
-        for p in batch:
-            if streak[p.index] >= STABLE_POLLS:
-                continue
-            counts, hosts, misplaced, settled = observe(client, p, allowed[p.index])
-            want_counts, want_hosts = wanted[p.index]
-            outcome = Outcome(want_counts, counts, want_hosts, hosts, misplaced)
+        todo = [p for p in batch if streak[p.index] < STABLE_POLLS]
+        for p, outcome, settled in pool.map(look, todo):
             last[p.index] = outcome
             ok = settled and not outcome.mismatches()
             streak[p.index] = streak[p.index] + 1 if ok else 0

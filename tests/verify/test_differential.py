@@ -200,32 +200,47 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
 
 
 def run_cases(cluster: Cluster, all_cases: list[Case]) -> tuple[list[str], dict[str, float]]:
-    """Every case, BATCH at a time on alternating halves of the pool; the mismatches."""
+    """Every case, BATCH at a time on alternating halves of the pool (the next batch is
+    rendered while one runs); the mismatches, and the time spent rendering and on the
+    cluster."""
     client = cluster.client()
     run = uuid.uuid4().hex[:6]
     problems: list[str] = []
     timing = {"render": 0.0, "cluster": 0.0}
     previous: dict[int, list[str]] = {0: [], 1: []}
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        for start in range(0, len(all_cases), BATCH):
-            half = (start // BATCH) % 2
-            t0 = time.monotonic()
-            batch: list[Prepared] = [
-                prepare(start + i, c, half * BATCH + i, POOL, run, EXAMPLES)
-                for i, c in enumerate(all_cases[start:start + BATCH])]
+    starts = list(range(0, len(all_cases), BATCH))
+
+    def prepare_batch(start: int) -> tuple[list[Prepared], float]:
+        t0 = time.monotonic()
+        half = (start // BATCH) % 2
+        batch = [prepare(start + i, c, half * BATCH + i, POOL, run, EXAMPLES)
+                 for i, c in enumerate(all_cases[start:start + BATCH])]
+        return batch, time.monotonic() - t0
+
+    def bring_up(p: Prepared) -> None:
+        reset_and_label(client, p.specs, p.idle)
+        create(client, p, io)
+
+    with ThreadPoolExecutor(max_workers=8) as io, ThreadPoolExecutor(BATCH) as cases_pool, \
+            ThreadPoolExecutor(1) as renderer:
+        upcoming = renderer.submit(prepare_batch, starts[0]) if starts else None
+        for n, start in enumerate(starts):
+            assert upcoming is not None
+            batch, took = upcoming.result()
+            timing["render"] += took
+            upcoming = renderer.submit(prepare_batch, starts[n + 1]) \
+                if n + 1 < len(starts) else None
             t1 = time.monotonic()
+            half = (start // BATCH) % 2
             wait_gone(client, previous[half])
-            for p in batch:
-                reset_and_label(client, p.specs, p.idle)
-                create(client, p, pool)
-            outcomes = settle(client, batch)
+            list(cases_pool.map(bring_up, batch))
+            outcomes = settle(client, batch, io)
             for p in batch:
                 found = outcomes[p.index].mismatches()
                 if found:
                     problems.append(describe(p, found))
             cleanup(client, batch)
             previous[half] = [p.namespace for p in batch]
-            timing["render"] += t1 - t0
             timing["cluster"] += time.monotonic() - t1
     return problems, timing
 
