@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -41,7 +42,8 @@ from typing import Any
 
 import yaml
 from lightkube import ApiError, Client, codecs
-from lightkube.resources.apps_v1 import DaemonSet, ReplicaSet
+from lightkube.resources.apps_v1 import DaemonSet, Deployment, ReplicaSet, StatefulSet
+from lightkube.resources.batch_v1 import Job
 from lightkube.resources.core_v1 import (
     Namespace,
     Node,
@@ -74,11 +76,11 @@ KUBELET_LABELS = frozenset({
     "beta.kubernetes.io/os", "beta.kubernetes.io/arch",
 })
 MAX_HOSTS = 7
-SETTLE_TIMEOUT = 60.0
-POLL = 0.5
-STABLE_POLLS = 4
+MISSING_ACCOUNT = "not-made-by-any-chart"
+SETTLE_TIMEOUT = float(os.environ.get("HELMDECK_DIFFERENTIAL_SETTLE") or 240)
+POLL = 1.0
+STABLE_POLLS = 3
 HOOK = "helm.sh/hook"
-DEBUG = False
 
 
 @dataclass
@@ -230,7 +232,7 @@ def mutate(docs: list[dict[str, Any]], mutations: Iterable[Mapping[str, Any]],
                 else:
                     doc["spec"]["podManagementPolicy"] = "Parallel"
         elif op == "account":
-            spec["serviceAccountName"] = "not-made-by-any-chart"
+            spec["serviceAccountName"] = MISSING_ACCOUNT
         else:
             raise AssertionError(f"unknown mutation {op}")
 
@@ -396,87 +398,117 @@ def predicted(p: Prepared) -> tuple[dict[str, tuple[int, int]], dict[str, frozen
     return counts, hosts
 
 
+def _condition(obj: Any, kind: str) -> bool:
+    return any(c.type == kind and c.status == "True"
+               for c in ((obj.status.conditions if obj.status else None) or []))
+
+
 def observe(client: Client, p: Prepared, allowed: Mapping[str, frozenset[str]]) -> tuple[
-    dict[str, tuple[int, int]], dict[str, frozenset[str]], list[str], bool
+    dict[str, tuple[int, int]], dict[str, frozenset[str]], list[str], list[str]
 ]:
-    """The cluster's counts and DaemonSet hosts for the case; whether every pod has been
-    through the scheduler (bound, or found unschedulable)."""
+    """The cluster's counts (pods created, Pending) per workload and DaemonSet hosts for the
+    case, pods on hosts verify rules out, and what is not settled yet (empty: settled).
+
+    Settled means every controller has acted on its object and every pod has been through
+    the scheduler: a Deployment has all its pods or a ReplicaFailure, a StatefulSet all its
+    pods or one Pending (OrderedReady waits behind it), a Job completed or only Pending
+    pods, a DaemonSet one pod per node it wants, each pod bound or found unschedulable. A
+    refused pod (no such ServiceAccount) leaves its controller with nothing to wait for."""
     ns = p.namespace
-    owners = {rs.metadata.name: rs.metadata.ownerReferences[0].name
-              for rs in client.list(ReplicaSet, namespace=ns)
-              if rs.metadata and rs.metadata.ownerReferences}
+    sets = {rs.metadata.name: rs.metadata.ownerReferences[0].name
+            for rs in client.list(ReplicaSet, namespace=ns)
+            if rs.metadata and rs.metadata.ownerReferences}
     created: Counter[str] = Counter()
     pending: Counter[str] = Counter()
     ds_hosts: dict[str, set[str]] = defaultdict(set)
-    misplaced = []
-    settled = True
-    why: list[str] = []
+    misplaced, why = [], []
     for pod in client.list(Pod, namespace=ns):
-        key = _owner_key(pod, owners, ns)
+        key = _owner_key(pod, sets, ns)
         created[key] += 1
         node = pod.spec.nodeName if pod.spec else None
         if node:
             if key.startswith("DaemonSet/"):
                 ds_hosts[key].add(node)
             elif key in allowed and node not in allowed[key]:
-                misplaced.append(f"{key}: pod {pod.metadata.name} runs on {node}, where verify "
-                                 "says it cannot")
+                misplaced.append(f"{key}: pod {pod.metadata.name if pod.metadata else ''} runs "
+                                 f"on {node}, where verify says it cannot")
             continue
         conditions = {c.type: c for c in (pod.status.conditions or [])} if pod.status else {}
         sched = conditions.get("PodScheduled")
         if sched is None or sched.status != "False" or sched.reason != "Unschedulable":
-            settled = False
-            why.append(f"pod {pod.metadata.name if pod.metadata else ''} not through the "
-                       f"scheduler ({sched.reason if sched else 'no PodScheduled'})")
+            why.append(f"pod {pod.metadata.name if pod.metadata else ''}: not through the "
+                       f"scheduler yet")
         pending[key] += 1
-    for ds in client.list(DaemonSet, namespace=ns):
-        status, meta = ds.status, ds.metadata
-        key = f"DaemonSet/{ns}/{meta.name}" if meta else ""
-        if status is None or meta is None or status.observedGeneration != meta.generation or \
-                status.desiredNumberScheduled != created.get(key, 0):
-            settled = False
-            why.append(f"{key}: {created.get(key, 0)} pods, desired "
-                       f"{status.desiredNumberScheduled if status else None}")
+    refused = {f"{d['kind']}/{ns}/{d['metadata']['name']}" for d in workload_docs(p.rendered)
+               if (_templates(d) or {}).get("serviceAccountName") == MISSING_ACCOUNT}
+    for kind in (Deployment, StatefulSet, DaemonSet, Job):
+        for obj in client.list(kind, namespace=ns):
+            key = f"{kind.__name__}/{ns}/{obj.metadata.name if obj.metadata else ''}"
+            if key not in refused:
+                problem = _unsettled(obj, key, created[key], pending[key])
+                if problem:
+                    why.append(problem)
     counts = {k: (created[k], pending[k]) for k in created}
-    if why and DEBUG:
-        print(ns, why[:3])
-    return counts, {k: frozenset(v) for k, v in ds_hosts.items()}, misplaced, settled
+    return counts, {k: frozenset(v) for k, v in ds_hosts.items()}, misplaced, why
 
 
-def _owner_key(pod: Pod, owners: Mapping[str, str], ns: str) -> str:
+def _unsettled(obj: Any, key: str, created: int, pending: int) -> str:
+    meta, status, spec = obj.metadata, obj.status, obj.spec
+    if status is None or meta is None or (
+            not isinstance(obj, Job) and status.observedGeneration != meta.generation):
+        return f"{key}: not seen by its controller yet"
+    if isinstance(obj, DaemonSet):
+        if status.desiredNumberScheduled != created:
+            return f"{key}: {created} pods of {status.desiredNumberScheduled}"
+    elif isinstance(obj, Deployment):
+        want = 1 if spec.replicas is None else spec.replicas
+        if (status.replicas or 0) != want and not _condition(obj, "ReplicaFailure"):
+            return f"{key}: {status.replicas or 0} pods of {want}"
+    elif isinstance(obj, StatefulSet):
+        want = 1 if spec.replicas is None else spec.replicas
+        if created < want and not pending:
+            return f"{key}: {created} pods of {want}"
+    elif isinstance(obj, Job):
+        done = _condition(obj, "Complete") or _condition(obj, "Failed")
+        if not done and not (spec.parallelism == 0 or (pending and pending == status.active)):
+            return f"{key}: not complete ({status.active or 0} active, {pending} Pending)"
+    return ""
+
+
+def _owner_key(pod: Pod, sets: Mapping[str, str], ns: str) -> str:
     refs = (pod.metadata.ownerReferences if pod.metadata else None) or []
     if not refs:
         return f"Pod/{ns}/{pod.metadata.name if pod.metadata else ''}"
     ref = refs[0]
-    if ref.kind == "ReplicaSet" and ref.name in owners:
-        return f"Deployment/{ns}/{owners[ref.name]}"
+    if ref.kind == "ReplicaSet" and ref.name in sets:
+        return f"Deployment/{ns}/{sets[ref.name]}"
     return f"{ref.kind}/{ns}/{ref.name}"
 
 
 def settle(client: Client, batch: Sequence[Prepared],
-           pool: ThreadPoolExecutor) -> dict[int, Outcome]:
-    """Wait until each case's cluster state matches verify's prediction for a few polls in a
-    row with every pod through the scheduler, or until the timeout; the last observation."""
+           pool: ThreadPoolExecutor) -> dict[int, Outcome | list[str]]:
+    """Wait until each case's cluster has settled (``observe``) for a few polls in a row; its
+    outcome then, or what was still unsettled at the timeout."""
     wanted = {p.index: predicted(p) for p in batch}
     allowed: dict[int, dict[str, frozenset[str]]] = {}
     for p in batch:
         preds = predict_all(p.rendered, nodes_from_specs(p.specs), p.options)
         allowed[p.index] = {k: pr.runs_on for k, pr in preds.items()}
     streak: dict[int, int] = dict.fromkeys(wanted, 0)
-    last: dict[int, Outcome] = {}
+    last: dict[int, Outcome | list[str]] = {}
     deadline = time.monotonic() + SETTLE_TIMEOUT
-    def look(p: Prepared) -> tuple[Prepared, Outcome, bool]:
-        counts, hosts, misplaced, settled = observe(client, p, allowed[p.index])
+
+    def look(p: Prepared) -> tuple[Prepared, Outcome, list[str]]:
+        counts, hosts, misplaced, why = observe(client, p, allowed[p.index])
         want_counts, want_hosts = wanted[p.index]
-        return p, Outcome(want_counts, counts, want_hosts, hosts, misplaced), settled
+        return p, Outcome(want_counts, counts, want_hosts, hosts, misplaced), why
 
     while True:
         todo = [p for p in batch if streak[p.index] < STABLE_POLLS]
-        for p, outcome, settled in pool.map(look, todo):
-            last[p.index] = outcome
-            ok = settled and not outcome.mismatches()
-            streak[p.index] = streak[p.index] + 1 if ok else 0
-        if all(s >= STABLE_POLLS for s in streak.values()) or time.monotonic() > deadline:
+        for p, outcome, why in pool.map(look, todo):
+            last[p.index] = why if why else outcome
+            streak[p.index] = 0 if why else streak[p.index] + 1
+        if all(n >= STABLE_POLLS for n in streak.values()) or time.monotonic() > deadline:
             return last
         time.sleep(POLL)
 
@@ -489,15 +521,23 @@ def cleanup(client: Client, batch: Sequence[Prepared]) -> None:
                 client.delete(PersistentVolume, pv.metadata.name)
 
 
-def wait_gone(client: Client, namespaces: Iterable[str], timeout: float = 90.0) -> None:
-    """Until no pod of those namespaces is left (their nodes may then be re-labelled)."""
-    names = set(namespaces)
+def wait_gone(client: Client, namespaces: Iterable[str], timeout: float = 180.0) -> None:
+    """Until those namespaces are gone, pods and all (their nodes may then be re-labelled)."""
+    left = set(namespaces)
 
     def gone() -> bool:
-        return not any(pod.metadata and pod.metadata.namespace in names
-                       for pod in client.list(Pod, namespace="*"))
+        for name in sorted(left):
+            try:
+                client.get(Namespace, name)
+            except ApiError as exc:
+                if exc.status.code != 404:
+                    raise
+                left.discard(name)
+            else:
+                return False
+        return True
 
-    _wait(f"pods of {len(names)} namespaces to go", gone, timeout)
+    _wait(f"namespaces {sorted(left)} to go", gone, timeout)
 
 
 def describe(p: Prepared, problems: Sequence[str]) -> str:

@@ -32,6 +32,7 @@ import pytest
 import yaml
 from differential import (
     MAX_HOSTS,
+    SETTLE_TIMEOUT,
     Case,
     Prepared,
     cleanup,
@@ -233,11 +234,19 @@ def run_cases(cluster: Cluster, all_cases: list[Case]) -> tuple[list[str], dict[
             t1 = time.monotonic()
             half = (start // BATCH) % 2
             wait_gone(client, previous[half])
+            t2 = time.monotonic()
             list(cases_pool.map(bring_up, batch))
+            t3 = time.monotonic()
             outcomes = settle(client, batch, io)
+            t4 = time.monotonic()
+            for key, took in (("wait", t2 - t1), ("create", t3 - t2), ("settle", t4 - t3)):
+                timing[key] = timing.get(key, 0.0) + took
             for p in batch:
-                found = outcomes[p.index].mismatches()
-                if found:
+                outcome = outcomes[p.index]
+                if isinstance(outcome, list):
+                    problems.append(describe(p, ["the cluster did not settle in "
+                                                 f"{SETTLE_TIMEOUT:.0f}s:", *outcome[:8]]))
+                elif found := outcome.mismatches():
                     problems.append(describe(p, found))
             cleanup(client, batch)
             previous[half] = [p.namespace for p in batch]
