@@ -14,6 +14,7 @@ import json
 from functools import cached_property
 from graphlib import CycleError, TopologicalSorter
 from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_type_hints
 
@@ -28,6 +29,7 @@ from pydantic import (
 from pydantic.dataclasses import dataclass
 from pydantic_core import ErrorDetails
 
+from helmdeck.application.remedies import ChartPatch, parse_patches
 from helmdeck.errors import NotFoundError, UserError
 from helmdeck.site.model import Network, Role, Site, Storage
 from helmdeck.values.located import (
@@ -97,7 +99,8 @@ class AppChart:
 
     ``namespace`` None means the site's namespace. ``wait`` False installs without waiting for
     readiness (libvirt and nova wait at runtime on charts that come later). ``recreate_on_change``
-    names the kinds whose immutable fields force a delete before the upgrade.
+    names the kinds whose immutable fields force a delete before the upgrade. ``patches``
+    are the remedies applied to the chart's staged copy (``remedies``).
     """
 
     name: str
@@ -108,6 +111,7 @@ class AppChart:
     timeout: Seconds = DEFAULT_TIMEOUT
     recreate_on_change: Names = ()
     when: When = When()
+    patches: tuple[ChartPatch, ...] = ()
 
 
 class ApplicationError(UserError):
@@ -335,13 +339,18 @@ class _ChartFile(_File):
     timeout: Seconds = DEFAULT_TIMEOUT
     recreate_on_change: Names = ()
     when: _WhenFile | None = None
+    # Checked by ``parse_patches``, which reads the diff files the entries name.
+    patches: Any = None
 
-    def chart(self) -> AppChart:
+    def chart(self, where: str, base: Path | Traversable) -> AppChart:
+        """The chart entry, its ``patches:`` read relative to ``base`` (``where`` locates
+        them in messages)."""
         return AppChart(
             name=self.name, release=self.release or self.name, namespace=self.namespace,
             depends_on=self.depends_on, wait=self.wait, timeout=self.timeout,
             recreate_on_change=self.recreate_on_change,
             when=self.when.when() if self.when is not None else When(),
+            patches=parse_patches(self.patches, where, base),
         )
 
 
@@ -391,25 +400,29 @@ def _describe(err: ErrorDetails, loc: Location) -> Problem:
     return loc[:3], _CHART_KEY_MESSAGES.get(str(loc[2]), err["msg"])
 
 
-def _read(path: Path | None) -> tuple[str, str]:
-    """(text, name for messages) of the packaged application or of ``path``."""
+def _read(path: Path | None) -> tuple[str, str, Path | Traversable]:
+    """(text, name for messages, directory its chart patches are relative to) of the packaged
+    application or of ``path``."""
     if path is None:
-        packaged = resources.files("helmdeck.application").joinpath("openstack-helm.yaml")
-        return packaged.read_text(), "openstack-helm.yaml"
-    return read_document(path, "application file"), str(path)
+        package = resources.files("helmdeck.application")
+        return package.joinpath("openstack-helm.yaml").read_text(), "openstack-helm.yaml", package
+    return read_document(path, "application file"), str(path), Path(path).parent
 
 
 def load_application(path: Path | None = None) -> Application:
     """The packaged openstack-helm application, or an operator's ``--app`` file."""
-    text, source = _read(path)
+    text, source, base = _read(path)
     data, lines = compose(text, source, "a map with a `charts:` list")
     try:
         spec = _AppFile.model_validate_json(json.dumps(data))
     except ValidationError as exc:
         problems = validation_problems(exc, _describe, set())
         raise DocumentError(format_problems(problems, lines, source)) from None
+    charts = tuple(
+        c.chart(f"{source}:{lines.get(('charts', i), 1)}: charts[{i}].patches", base)
+        for i, c in enumerate(spec.charts)
+    )
     try:
-        return Application(spec.name or Path(source).stem, tuple(c.chart() for c in spec.charts))
+        return Application(spec.name or Path(source).stem, charts)
     except ApplicationError as exc:
         raise DocumentError(format_problems(exc.problems, lines, source)) from None
-

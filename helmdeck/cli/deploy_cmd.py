@@ -30,7 +30,8 @@ from helmdeck.deploy.lock import WAIT_S, DeployLock
 from helmdeck.deploy.ops import connect, probe
 from helmdeck.deploy.plan import Plan, PlanItem
 from helmdeck.deploy.render import render_all, select, write_rendered
-from helmdeck.errors import ClusterError
+from helmdeck.deploy.verification import cached_renderer, plan_findings, refusal, with_findings
+from helmdeck.errors import ClusterError, UserError
 from helmdeck.inventory import SiteService
 from helmdeck.kube.client import CONNECTION_ERRORS, kube_client
 from helmdeck.kube.nodes import apply_nodes, kubectl_commands
@@ -102,9 +103,16 @@ def plan(output: str, charts: tuple[str, ...], summary: bool | None) -> None:
     ops, note = probe()
     with _service() as service:
         only = _known_charts(service, charts)
-        result = current_plan(service, ops=ops, cluster=note, only=only)
+        render = cached_renderer(release_renderer(service.secret_paths))
+        result = current_plan(service, ops=ops, cluster=note, only=only, render=render)
+        if only is None:  # verify needs the whole application (a partial one lacks references)
+            result = with_findings(service, result, render=render)
     if output == "json":
         click.echo(note, err=True)
+        errors = sum(1 for f in result.findings if f.severity == "error")
+        if errors:
+            click.echo(f"verify: {errors} error(s); apply refuses them (helmdeck verify)",
+                       err=True)
         emit(result.to_json(), "json")
         return
     full = _plan_lines(result, full=True)
@@ -144,6 +152,8 @@ def _plan_lines(result: Plan, *, full: bool) -> list[str]:
             out += ["", f"level {level}"]
         out.append(f"  {_MARK[item.action]} {item.action} {item.release} ({item.namespace}, "
                    f"chart {item.chart}): {item.reason}")
+        for label in item.desired.patches if item.desired is not None else ():
+            out.append(f"      patched: {label} (the application's remedy for the chart)")
         for kind, name in item.recreate:
             out.append(f"      ! {kind}/{name} is deleted before the upgrade (immutable fields "
                        "changed)")
@@ -160,6 +170,12 @@ def _plan_lines(result: Plan, *, full: bool) -> list[str]:
     disabled = f", {len(result.disabled)} disabled" if result.disabled else ""
     out += ["", f"plan: {counts['install']} to install, {counts['upgrade']} to upgrade, "
                 f"{counts['uninstall']} to uninstall, {counts['noop']} unchanged{disabled}"]
+    errors = [f for f in result.findings if f.severity == "error"]
+    if result.findings:
+        out.append(f"verify: {len(errors)} error(s), {len(result.findings) - len(errors)} "
+                   "warning(s)" + ("; apply refuses to start until they are fixed (or "
+                                   "--force), helmdeck verify says how" if errors else ""))
+    out += [f"  ! {f.release}: {f.rule} {f.object}: {f.reason}" for f in errors]
     return out
 
 
@@ -174,9 +190,12 @@ def _plan_lines(result: Plan, *, full: bool) -> list[str]:
 @click.option("--lock-wait", type=click.FloatRange(min=0), default=WAIT_S, show_default=True,
               metavar="SECONDS",
               help="How long to wait for another apply or remove of this site to finish.")
+@click.option("--force", is_flag=True,
+              help="Apply even though verify finds errors (pods that cannot run, ...).")
 @app_option
-def apply(dry_run: bool, concurrency: int, lock_wait: float) -> None:
-    """Apply the plan level by level; a failure stops only what depends on it.
+def apply(dry_run: bool, concurrency: int, lock_wait: float, force: bool) -> None:
+    """Apply the plan level by level; a failure stops only what depends on it. Refused
+    while verify finds an error, unless --force.
 
     After each release, waits until its Deployments, StatefulSets, DaemonSets and Jobs are
     rolled out (or the chart's timeout passes) before its dependents start.
@@ -184,11 +203,16 @@ def apply(dry_run: bool, concurrency: int, lock_wait: float) -> None:
 
     ops = connect(dry_run=dry_run)
     with _service() as service, _deploy_lock(service, "apply", lock_wait, dry_run):
-        result = current_plan(service, ops=ops, cluster="dry run" if dry_run else "cluster")
+        render = cached_renderer(release_renderer(service.secret_paths))
+        result = current_plan(service, ops=ops, cluster="dry run" if dry_run else "cluster",
+                              render=render)
         changes = result.changes()
         if not changes:
             click.echo("no changes: every release is up to date")
             return
+        refused = None if force else refusal(plan_findings(service, result, render=render))
+        if refused is not None:
+            raise UserError(refused)
         with _reporter(len(changes), "dry run" if dry_run else "apply") as report:
             outcomes = execute(result, ops, concurrency=concurrency, on_start=report.started,
                                on_event=report.event, on_done=report.done,

@@ -44,6 +44,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "apply": ("helmdeck.cli.deploy_cmd:apply", "Install and upgrade releases in dependency order."),
     "remove": ("helmdeck.cli.deploy_cmd:remove", "Uninstall a chart unless others need it."),
     "nodes": ("helmdeck.cli.deploy_cmd:nodes", "Label and taint nodes from the site inventory."),
+    "verify": ("helmdeck.cli.verify_cmd:verify",
+               "Check that the rollout can come up: placement, dependencies, storage, names."),
     "export": ("helmdeck.cli.deploy_cmd:export", "Export the application for Flux, Argo CD, "
                "helmfile or Armada."),
 }

@@ -18,6 +18,7 @@ from helmdeck.deploy.objects import RenderedObject, digests, parse_objects
 from helmdeck.overrides.diff import values_diff
 from helmdeck.plugins.secrets import SecretPaths
 from helmdeck.store.release_state import ReleaseState
+from helmdeck.verify import Finding
 
 Action = Literal["install", "upgrade", "uninstall", "noop"]
 DEPLOYED = "deployed"
@@ -117,11 +118,13 @@ class PlanItem:
 @dataclass(frozen=True)
 class Plan:
     """The enabled releases of the application in rollout order (and the installed ones to
-    uninstall); ``cluster`` says what was compared, ``disabled`` the charts left out."""
+    uninstall); ``cluster`` says what was compared, ``disabled`` the charts left out.
+    ``findings``: what verify says of the rollout (``deploy.verification``), when asked."""
 
     items: tuple[PlanItem, ...]
     cluster: str
     disabled: tuple[str, ...] = ()
+    findings: tuple[Finding, ...] = ()
 
     def changes(self) -> list[PlanItem]:
         return [i for i in self.items if i.action != "noop"]

@@ -6,7 +6,7 @@ operations) goes through this package, so Helm's semantics come from Helm itself
 Helm's errors are mapped to helmdeck's in one place (``errors``).
 """
 
-from helmdeck.helm.charts import chart_stamp, load_chart
+from helmdeck.helm.charts import chart_stamp, load_chart, patched_chart
 from helmdeck.helm.errors import RenderError
 from helmdeck.helm.pull import pull_chart
 from helmdeck.helm.releases import HelmReleases
@@ -17,6 +17,7 @@ __all__ = [
     "RenderError",
     "chart_stamp",
     "load_chart",
+    "patched_chart",
     "pull_chart",
     "render",
     "validate_schema",

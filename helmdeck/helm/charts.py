@@ -8,21 +8,31 @@ staging directory is removed at once.
 Loaded charts are cached by the state of every file they were read from (path, mtime, size
 of each file of the chart and of its ``file://`` dependencies), so a long-running
 ``helmdeck serve`` sees a chart edited on disk on the very next request.
+
+A chart with remedies (unified diffs the application declares, ``helmdeck.application.
+remedies``) is staged the same way, with the diffs applied to the staged copy and the
+version marked ``+patched.<digest>``; that copy is kept (``patched_chart``) under a
+directory named after the state of the source and the diffs, so it is a chart directory like
+any other for rendering, schema checks and installs, and a changed source or diff makes a
+new one.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import shutil
 import tempfile
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from pathlib import Path
 
 import helm_python
 import yaml
 
+from helmdeck.diffs import apply_diff
 from helmdeck.errors import UserError
 from helmdeck.helm.errors import helm_errors
 
@@ -92,21 +102,80 @@ def _link_or_copy(src: str, dst: str) -> None:
         shutil.copy2(src, dst)
 
 
-def _load(chart_dir: Path, deps: list[tuple[str, Path]]) -> helm_python.Chart:
-    """Helm's load of the chart, staged with its dependencies when it has any.
+Patch = tuple[str, str]  # (name shown in messages, unified diff text)
+_VERSION_LINE = re.compile(r"^version:[ \t]*(.*?)[ \t]*$", re.M)
 
-    Files are hard-linked (copied across filesystems), not symlinked: Helm logs every symlink.
+
+def stage_chart(chart_dir: Path, staged: Path, deps: list[tuple[str, Path]],
+                patches: Sequence[Patch] = (), version_suffix: str = "") -> None:
+    """Copy ``chart_dir`` to ``staged`` with its ``file://`` dependencies under ``charts/``,
+    then apply ``patches`` (paths relative to the chart) and mark the version.
+
+    Files are hard-linked (copied across filesystems), not symlinked: Helm logs every
+    symlink. A patched file is written anew (``diffs.apply_diff`` unlinks it first), so the
+    source is never changed through a link.
     """
+    shutil.copytree(chart_dir, staged, copy_function=_link_or_copy)
+    if deps:
+        (staged / "charts").mkdir(exist_ok=True)
+        for name, target in deps:
+            shutil.copytree(target, staged / "charts" / name, copy_function=_link_or_copy)
+    for name, text in patches:
+        apply_diff(staged, name, text)
+    if version_suffix:
+        meta = staged / "Chart.yaml"
+        text = meta.read_text()
+        found = _VERSION_LINE.search(text)
+        if found is None:
+            raise UserError(f"{chart_dir}/Chart.yaml: no `version:` line to mark as patched")
+        old = str(yaml.safe_load(found.group(1)) if found.group(1) else "")
+        sep = "." if "+" in old else "+"
+        new = f"{found.group(0)[:found.start(1) - found.start(0)]}\"{old}{sep}{version_suffix}\""
+        meta.unlink()
+        meta.write_text(text[:found.start()] + new + text[found.end():])
+
+
+def patched_chart(chart_dir: Path, patches: Sequence[Patch], root: Path) -> Path:
+    """The staged copy of ``chart_dir`` with ``patches`` applied, kept under ``root``.
+
+    Its directory is named after the state of the chart's files (and its ``file://``
+    dependencies') and the diffs, and made once: a second call with nothing changed returns
+    it at once; an edited chart or diff makes a new one. It is built aside and renamed into
+    place, so concurrent callers see a complete copy or none. A diff that does not apply is a
+    UserError naming it and the hunk. The version gets ``+patched.<digest of the diffs>``.
+    """
+    chart_dir = Path(chart_dir).resolve()
+    digests = [hashlib.sha256(text.encode()).hexdigest() for _, text in patches]
+    suffix = "patched." + hashlib.sha256("".join(digests).encode()).hexdigest()[:8]
+    key = hashlib.sha256(repr((chart_stamp(chart_dir), digests)).encode()).hexdigest()[:16]
+    final = root / f"{chart_dir.name}-{key}"
+    chart = final / chart_dir.name
+    if (chart / "Chart.yaml").is_file():
+        return chart
+    root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{chart_dir.name}-", dir=root))
+    try:
+        stage_chart(chart_dir, work / chart_dir.name, file_dependencies(chart_dir), patches,
+                    suffix)
+        try:
+            os.rename(work, final)
+        except OSError:
+            if not (chart / "Chart.yaml").is_file():  # not a concurrent twin: a real error
+                raise
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return chart
+
+
+def _load(chart_dir: Path, deps: list[tuple[str, Path]]) -> helm_python.Chart:
+    """Helm's load of the chart, staged with its dependencies when it has any."""
     with helm_errors(f"{chart_dir}: Helm cannot load the chart"):
         if not deps:
             return helm_python.Chart.load(chart_dir)
         stage = Path(tempfile.mkdtemp(prefix="helmdeck-chart-"))
         try:
             staged = stage / chart_dir.name
-            shutil.copytree(chart_dir, staged, copy_function=_link_or_copy)
-            (staged / "charts").mkdir(exist_ok=True)
-            for name, target in deps:
-                shutil.copytree(target, staged / "charts" / name, copy_function=_link_or_copy)
+            stage_chart(chart_dir, staged, deps)
             return helm_python.Chart.load(staged)
         finally:
             shutil.rmtree(stage, ignore_errors=True)

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from helmdeck.application import Application, SiteTraits
+from helmdeck.application.remedies import ChartPatch
 from helmdeck.errors import NotFoundError
 from helmdeck.overrides.layers import ChartBase, chart_base
 from helmdeck.plugin import ChartRef, SiteSnapshot
@@ -156,6 +157,11 @@ class Contexts:
             )
         return ref
 
+    def patches(self, chart: str) -> tuple[ChartPatch, ...]:
+        """The application's remedies for ``chart`` (none for a chart it does not know)."""
+        names = self.app.names()
+        return self.app.chart(chart).patches if chart in names else ()
+
     def depends_on(self, ctx: SiteContext, chart: str) -> tuple[str, ...]:
         return tuple(d for d in self.app.chart(chart).depends_on if d in ctx.enabled)
 
@@ -165,7 +171,7 @@ class Contexts:
         Remembered per (generation, chart, files' stamp): the plugin sees nothing else (the
         site, secrets and enabled set all move the generation), so equal keys, equal layers.
         """
-        base = chart_base(ctx.site, ref.chart)
+        base = chart_base(ctx.site, ref.chart, self.patches(ref.chart))
         key = (ctx.generation, ref, base.stamp)
         if ctx.generation is not None:
             with self._lock:

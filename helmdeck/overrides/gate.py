@@ -2,8 +2,9 @@
 
 User overrides may not touch secrets (at, under or over a secret path, whatever the type),
 must keep the chart's map/scalar shape where the chart has a value, must satisfy the chart's
-``values.schema.json``, must not introduce a cross-chart disagreement (unless forced) and,
-when asked, must still render.
+``values.schema.json``, must not introduce a cross-chart disagreement (unless forced), must
+not leave a workload of the chart without a node to run on (verify's placement and storage
+rules, unless forced) and, when asked, must still render.
 """
 
 from __future__ import annotations
@@ -21,10 +22,19 @@ from helmdeck.overrides.redact import redact_text
 from helmdeck.overrides.rendering import render_safely
 from helmdeck.plugin import ChartRef
 from helmdeck.plugins.secrets import SecretPaths
+from helmdeck.site.nodes import desired_nodes
 from helmdeck.store.user_overrides import list_user_overrides
 from helmdeck.values import tree
 from helmdeck.values.merge import coalesce
 from helmdeck.values.paths import format_path
+from helmdeck.verify import (
+    PLACEMENT_AND_STORAGE,
+    Finding,
+    nodes_from_specs,
+    options_from_site,
+    rendered_from,
+    verify,
+)
 
 Path = tuple[str | int, ...]
 
@@ -71,6 +81,48 @@ class WriteGate:
                           namespace=ref.namespace, paths=self.paths)
         except UserError as exc:
             raise one_line(ref, exc, ctx.secrets) from None
+
+    def placement_check(self, ctx: SiteContext, ref: ChartRef, before: dict[str, Any],
+                        after: dict[str, Any]) -> None:
+        """Refuse user overrides that make a workload of the chart unschedulable.
+
+        Verify's placement and storage rules (``PLACEMENT_AND_STORAGE``) run on this chart's
+        render alone, with the site's hosts as the nodes: they need no other chart. Only
+        errors the change introduces are refused (by rule and object), so an existing
+        problem does not block unrelated updates; the render before the change is made only
+        when the one after has errors. A chart that does not render is left to
+        ``render_check``; a disabled chart runs nothing.
+        """
+        if ref.chart not in ctx.enabled:
+            return
+        layers = self.contexts.layers(ctx, ref)
+        found = self._placement_errors(ctx, ref, layers.combined(after))
+        if not found:
+            return
+        old = {(f.rule, f.object) for f in self._placement_errors(
+            ctx, ref, layers.combined(before)) or ()}
+        new = [f for f in found if (f.rule, f.object) not in old]
+        if new:
+            f = new[0]
+            more = f" (and {len(new) - 1} more)" if len(new) > 1 else ""
+            raise UserError(
+                f"{ref.chart} {ref.namespace}: the change would leave {f.object} unable to run: "
+                f"{f.reason} ({f.rule}){more}; fix the values, or pass --force to store them "
+                "anyway"
+            )
+
+    def _placement_errors(self, ctx: SiteContext, ref: ChartRef,
+                          values: dict[str, Any]) -> list[Finding] | None:
+        base = self.contexts.layers(ctx, ref).base
+        try:
+            manifests = render_safely(base.chart_dir, values, release=ref.release,
+                                      namespace=ref.namespace, paths=self.paths)
+            rendered = rendered_from(ref.chart, ref.release, ref.namespace, manifests)
+        except UserError:
+            return None
+        found = verify([rendered], nodes_from_specs(desired_nodes(ctx.site)),
+                       options_from_site(ctx.site), rules=PLACEMENT_AND_STORAGE)
+        return [f for f in found if f.severity == "error"]
 
     def _check_consistency(
         self, s: Session, ctx: SiteContext, changed: dict[str, dict[str, Any]]

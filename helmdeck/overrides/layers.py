@@ -12,11 +12,12 @@ from __future__ import annotations
 import hashlib
 import pickle
 import threading
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from helmdeck.application.remedies import ChartPatch
 from helmdeck.chart import (
     chart_defaults,
     chart_version,
@@ -24,6 +25,7 @@ from helmdeck.chart import (
     static_override_files,
     static_overrides,
 )
+from helmdeck.chart.patched import PatchState, patched_dir, patches_key
 from helmdeck.fileio import write_atomic
 from helmdeck.site.model import Site
 from helmdeck.values import tree
@@ -52,6 +54,12 @@ class ChartBase:
     static_provenance: dict[str, str]
     chart_values: dict[str, Any]  # defaults coalesced with static: what a plugin builds on
     stamp: Hashable  # the files' state this was read at (see ``files_key``)
+    # The application's remedies for the chart: applied ones make ``chart_dir`` the patched
+    # copy (``helmdeck.chart.patched``) and mark ``chart_version``.
+    patches: tuple[PatchState, ...] = ()
+
+    def applied_patches(self) -> tuple[ChartPatch, ...]:
+        return tuple(s.patch for s in self.patches if s.applied)
 
 
 _MAX_CACHED = 256
@@ -107,33 +115,39 @@ def _stamp(path: Path) -> tuple[str, int, int] | None:
     return (str(path), st.st_mtime_ns, st.st_size)
 
 
-def files_key(site: Site, chart: str) -> Hashable:
+def files_key(site: Site, chart: str, patches: Sequence[ChartPatch] = ()) -> Hashable:
     """The state of every file the chart's base is read from, taken BEFORE reading them.
 
     A file that changes after its stamp was taken is read new under the old stamp, and the
-    next stamp differs: a result cached under this key is never older than its key.
+    next stamp differs: a result cached under this key is never older than its key. With
+    ``patches`` (the application's remedies) the diffs and every file of the chart count.
     """
     directory = locate(site, chart).resolve()
-    return (
+    key = (
         chart,
         _stamp(directory / "Chart.yaml"),
         _stamp(directory / "values.yaml"),
         tuple(_stamp(f) for f in static_override_files(site, chart)),
     )
+    return (*key, patches_key(directory, patches)) if patches else key
 
 
-def chart_base(site: Site, chart: str) -> ChartBase:
-    """The chart's directory, version, defaults and static overrides for this site."""
-    key = files_key(site, chart)
+def chart_base(site: Site, chart: str, patches: Sequence[ChartPatch] = ()) -> ChartBase:
+    """The chart's directory, version, defaults and static overrides for this site; with
+    ``patches``, those of its patched copy."""
+    key = files_key(site, chart, patches)
     with _cache_lock:
         cached = _cache.get(key)
     if cached is None:
         cached = _load_disk(key)
+    if cached is not None and cached.applied_patches() and not (
+            cached.chart_dir / "Chart.yaml").is_file():
+        cached = None  # its patched copy was deleted (or lived in another HELMDECK_HOME)
     if cached is not None:
         with _cache_lock:
             _cache[key] = cached
         return cached
-    directory = locate(site, chart).resolve()
+    directory, states = patched_dir(locate(site, chart).resolve(), patches)
     defaults = chart_defaults(directory)
     static, provenance = static_overrides(site, chart)
     base = ChartBase(
@@ -144,6 +158,7 @@ def chart_base(site: Site, chart: str) -> ChartBase:
         static_provenance={k: v.removeprefix("static: ") for k, v in provenance.items()},
         chart_values=coalesce(defaults, static),
         stamp=key,
+        patches=states,
     )
     with _cache_lock:
         if len(_cache) >= _MAX_CACHED:

@@ -38,7 +38,8 @@ class UpdateRequest(_Strict):
 
     flag: Flag = "reset"
     values: ValuesInput = Field(default_factory=ValuesInput)
-    force: bool = Field(False, description="skip the cross-chart consistency check")
+    force: bool = Field(False, description="skip the cross-chart consistency check and the "
+                        "placement check (a workload left with no node to run on)")
     render_check: bool = Field(False, description="refuse values the chart no longer renders")
 
     @classmethod

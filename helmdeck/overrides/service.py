@@ -19,6 +19,7 @@ from typing import Any, NamedTuple, TypeVar
 from sqlalchemy.orm import Session
 
 from helmdeck.application import Application, SiteTraits, load_application
+from helmdeck.application.remedies import ChartPatch
 from helmdeck.check import Inconsistency, check_consistency
 from helmdeck.endpoints.catalog import INTERFACES, CatalogEntry, catalog
 from helmdeck.errors import ConflictError, NotFoundError, UserError
@@ -83,6 +84,7 @@ class ChartOverrides:
     chart_dir: Path
     chart_version: str
     depends_on: tuple[str, ...] = ()
+    patches: tuple[ChartPatch, ...] = ()  # the application's remedies the chart got
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,7 @@ class ReleaseValues:
     chart_version: str
     values: dict[str, Any]
     depends_on: tuple[str, ...]
+    patches: tuple[str, ...] = ()  # labels of the remedies applied to the chart (plan shows)
 
 
 @dataclass(frozen=True)
@@ -173,7 +176,8 @@ class OverrideService:
             self.contexts.ref(ctx.refs, chart, namespace)
             user, version = get_user_overrides(s, chart, namespace)
             author = get_revision(s, chart, namespace, version).actor if version else ""
-            return ctx, user, version, author, files_key(ctx.site, chart)
+            stamp = files_key(ctx.site, chart, self.contexts.patches(chart))
+            return ctx, user, version, author, stamp
 
         ctx, user, version, author, stamp = self._read(read)
         ref = self.contexts.ref(ctx.refs, chart, namespace)
@@ -202,6 +206,7 @@ class OverrideService:
             chart_dir=layers.base.chart_dir,
             chart_version=layers.base.chart_version,
             depends_on=self.contexts.depends_on(ctx, chart),
+            patches=layers.base.applied_patches(),
         )
         return shown, key
 
@@ -219,7 +224,7 @@ class OverrideService:
             with self.store.transaction(readonly=True) as s:
                 site = self.contexts.site_at(s, current_generation(s))
         self.contexts.ref(self.contexts.refs(site), chart, namespace)
-        return (generation, version, files_key(site, chart))
+        return (generation, version, files_key(site, chart, self.contexts.patches(chart)))
 
     def effective(self, chart: str, namespace: str, *, reveal: bool = False) -> dict[str, Any]:
         """The chart's defaults coalesced with the combined overrides: what templates see."""
@@ -242,7 +247,8 @@ class OverrideService:
         shown = self.get(chart, namespace)
         found = shown.provenance.get(key)
         if found is not None:
-            return Explanation(key, found.layer, found.fact,
+            fact = found.fact + patch_note(shown.patches, key)
+            return Explanation(key, found.layer, fact,
                                tree.get(shown.combined, _indexed(parts), None))
         below = [k for k in shown.provenance if k.startswith(key + ".") or k.startswith(key + "[")]
         if below:
@@ -295,6 +301,7 @@ class OverrideService:
                     chart=chart, release=ref.release, namespace=ref.namespace,
                     chart_dir=layers.base.chart_dir, chart_version=layers.base.chart_version,
                     values=values, depends_on=self.contexts.depends_on(ctx, chart),
+                    patches=tuple(p.label() for p in layers.base.applied_patches()),
                 ))
         return out
 
@@ -351,6 +358,8 @@ class OverrideService:
             self.gate.check(s, ctx, {ref.chart: new}, consistency=not request.force)
             if request.render_check:
                 self.gate.render_check(ctx, ref, new)
+            if not request.force:
+                self.gate.placement_check(ctx, ref, current, new)
             version = self._write(s, ref, current, new, action=AuditAction.OVERRIDES_UPDATE,
                                   detail=request.flag)
             return Updated(self._redact(new), version)
@@ -476,6 +485,21 @@ class OverrideService:
         audit(s, actor=self.actor, action=action, target=f"{ref.chart}@{ref.namespace}",
               detail=text)
         return version
+
+
+def patch_note(patches: Sequence[ChartPatch], key: str) -> str:
+    """What ``explain`` adds for a key a remedy of the chart reads (``""`` for the rest):
+    without the patch the upstream chart would ignore the value."""
+    notes = []
+    for p in patches:
+        for read in sorted(p.reads()):
+            scope = read.rsplit(".", 1)[0] if "." in read else read
+            if key == scope or key.startswith((f"{scope}.", f"{scope}[")) or \
+                    scope.startswith(f"{key}."):
+                notes.append(f"; the chart reads it through the application's patch "
+                             f"{p.label()}" + (f": {p.summary}" if p.summary else ""))
+                break
+    return "".join(notes)
 
 
 def _check_version(chart: str, namespace: str, version: int, if_match: int | None) -> None:

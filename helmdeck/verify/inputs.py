@@ -114,16 +114,34 @@ def roles_from_site(site: Site) -> dict[str, frozenset[str]]:
     }
 
 
+# With ceph storage the cluster is a client of a Ceph cluster outside the application: in
+# openstack-helm the client configuration and the admin keyring the storage-init jobs copy
+# (``ceph_client.configmap`` and ``ceph_client.user_secret_name`` of every chart) come from
+# the ceph-adapter-rook (or ceph-provisioners) chart that connects the namespace to Ceph,
+# which helmdeck does not deploy. They are not missing; they are the site's Ceph.
+CEPH_CLIENT = {"configmaps": ["ceph-etc"], "secrets": ["pvc-ceph-client-key"]}
+
+
 def options_from_site(site: Site, external: Mapping[str, Any] | None = None) -> Options:
     """The site's mirror, storage class (when claims are used) and roles as verify options.
 
     The storage class is checked for every backend: local and ceph sites still give the
-    class to the charts' own claims (OVN's databases, say).
+    class to the charts' own claims (OVN's databases, say). With ceph storage the Ceph
+    client's ConfigMap and keyring Secret are external (``CEPH_CLIENT``), besides
+    ``external``.
     """
     spec = site.spec
+    declared: dict[str, list[str]] = {}
+    if spec.storage.backend == "ceph":
+        declared = {k: list(v) for k, v in CEPH_CLIENT.items()}
+    for kind, names in (external or {}).items():
+        if not isinstance(names, list):  # from_mapping says what is wrong with it
+            declared[kind] = names
+            continue
+        declared[kind] = [*declared.get(kind, []), *names]
     return Options(
         registry=spec.registry,
         storage_class=spec.storage.class_name,
-        external=External.from_mapping(external),
+        external=External.from_mapping(declared),
         roles=roles_from_site(site),
     )

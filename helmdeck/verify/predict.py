@@ -10,10 +10,12 @@ here means exactly what a cluster would show right after the workloads are creat
 - ``pending``: those the scheduler cannot place. With no host, all of them. Otherwise at
   most ``cap`` run together, where ``cap`` comes from required pod anti-affinity against
   the template's own labels (one pod per topology domain, a node without the topology label
-  being no domain at all) and from host ports (one pod per node). The scheduler places
-  pods one by one, taking any node that passes; for one topology key, or the hostname plus
-  one key, every such greedy order reaches the same count, which is what is computed here
-  (with more keys it is the count for hosts taken in name order).
+  being no domain at all) and from host ports (one pod per node). A Job's (or a CronJob
+  run's) pods beyond the cap are not stuck: each runs once one of those running completes
+  (a finished pod repels nothing), so they wait their turn and none stays Pending. The
+  scheduler places pods one by one, taking any node that passes; for one topology key, or
+  the hostname plus one key, every such greedy order reaches the same count, which is what
+  is computed here (with more keys it is the count for hosts taken in name order).
 - ``not_created``: a StatefulSet with OrderedReady management creates pod N+1 only once pod
   N is Ready, so behind a Pending pod the remaining ones never exist.
 - ``unbound_claims``: claims that cannot bind (missing, or of a class the cluster does not
@@ -46,6 +48,8 @@ from helmdeck.verify.scheduling import (
 from helmdeck.verify.workloads import Workload
 
 _NODE_KEY = "\0node"  # the pseudo topology key of host ports: every node its own domain
+# Their pods run to completion: pods over a cap wait for the running ones to finish.
+BATCH_KINDS = frozenset({"Job", "CronJob"})
 
 
 @dataclass(frozen=True)
@@ -214,7 +218,7 @@ def predict(w: Workload, index: NodeIndex, obstacles: Obstacles = Obstacles()) -
     cap = index.spread_cap(fit.hosts, req_keys, pods) if pods else None
     pref_cap = index.spread_cap(fit.hosts, tuple(sorted({*req_keys, *pref_keys})), pods) \
         if pods and pref_keys else None
-    running = min(pods, cap) if cap is not None else pods
+    running = min(pods, cap) if cap is not None and w.kind not in BATCH_KINDS else pods
     if not fit.hosts or obstacles.unbound_claims:
         running = 0
     pending, not_created = pods - running, 0

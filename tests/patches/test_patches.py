@@ -12,6 +12,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from helmdeck.diffs import unquote
 from helmdeck.errors import UserError
 from helmdeck.patches import (
     MOUNT_PATH,
@@ -22,7 +23,6 @@ from helmdeck.patches import (
     validate_diff,
 )
 from helmdeck.patches.build import check_applies
-from helmdeck.patches.unified import unquote
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 GOOD = FIXTURES / "good"

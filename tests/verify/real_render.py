@@ -13,11 +13,12 @@ from typing import Any
 
 from cryptography.fernet import Fernet
 
+from helmdeck.application import Application
 from helmdeck.deploy.deployer import release_renderer
 from helmdeck.deploy.desired import DesiredRelease, desired_releases
 from helmdeck.deploy.render import RenderedRelease, render_all
 from helmdeck.overrides import OverrideService
-from helmdeck.plugins.registry import load_plugins
+from helmdeck.plugins.registry import Plugins, load_plugins
 from helmdeck.site.model import Site
 from helmdeck.site.nodes import desired_nodes
 from helmdeck.store import open_store, sites
@@ -46,33 +47,48 @@ def site_of(charts: Path, host_list: list[dict[str, Any]], **spec: Any) -> Site:
     return Site.model_validate_json(json.dumps(doc))
 
 
+_active: list[Path] = []
+
+
 @contextmanager
 def _home() -> Iterator[Path]:
-    """A private HELMDECK_HOME for the length of a render (the chart cache lives there)."""
+    """A private HELMDECK_HOME for the length of a render (the chart cache and the patched
+    charts live there); inside another one, that one (the releases it stages must outlive
+    the inner call)."""
+    if _active:
+        yield _active[-1]
+        return
     old = os.environ.get("HELMDECK_HOME")
     with tempfile.TemporaryDirectory(prefix="helmdeck-verify-") as tmp:
         os.environ["HELMDECK_HOME"] = tmp
+        _active.append(Path(tmp))
         try:
             yield Path(tmp)
         finally:
+            _active.pop()
             if old is None:
                 os.environ.pop("HELMDECK_HOME", None)
             else:
                 os.environ["HELMDECK_HOME"] = old
 
 
-def desired(site: Site) -> list[DesiredRelease]:
-    """The enabled releases with their combined overrides, from a fresh store."""
+def desired(site: Site, app: Application | None = None,
+            plugins: Plugins | None = None) -> list[DesiredRelease]:
+    """The enabled releases with their combined overrides, from a fresh store (the packaged
+    application and the installed plugins unless given)."""
     with _home() as home, open_store(f"sqlite:///{home / 'store.db'}") as store:
         with store.transaction() as s:
             sites.save_site(s, site)
-        service = OverrideService(store, box=SecretBox(Fernet.generate_key()), actor="verify")
+        service = OverrideService(store, app=app, plugins=plugins,
+                                  box=SecretBox(Fernet.generate_key()), actor="verify")
         return desired_releases(service)
 
 
-def render(site: Site) -> list[RenderedRelease]:
+def render(site: Site, app: Application | None = None,
+           plugins: Plugins | None = None) -> list[RenderedRelease]:
     with _home():
-        return render_all(desired(site), render=release_renderer(load_plugins().secret_paths))
+        return render_all(desired(site, app, plugins),
+                          render=release_renderer((plugins or load_plugins()).secret_paths))
 
 
 def as_rendered(releases: list[RenderedRelease]) -> list[Rendered]:

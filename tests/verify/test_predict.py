@@ -277,3 +277,18 @@ def test_pods_of_a_missing_service_account_are_never_created() -> None:
     p = predict_all([release("app", d, simple("ServiceAccount", "api"))],
                     ctl_nodes(1))["Deployment/openstack/api"]
     assert (p.pending, p.not_created) == (0, 0)
+
+
+def test_job_pods_over_an_anti_affinity_cap_wait_their_turn() -> None:
+    """Found by the differential test: a finished pod repels nothing, so a Job's pods beyond
+    one per node run as the first ones complete; none stays Pending (a warning only)."""
+    labels = {"job": "sync"}
+    j = job("sync", labels=labels, job_spec={"parallelism": 3}, nodeSelector=CTL,
+            affinity=anti("kubernetes.io/hostname", labels))
+    rel = [release("app", j)]
+    p = predict_all(rel, ctl_nodes(1))["Job/openstack/sync"]
+    assert (p.pods, p.cap, p.pending, p.not_created) == (3, 1, 0, 0)
+    assert unschedulable(rel, ctl_nodes(1)) == {}
+    [f] = findings([j], ctl_nodes(1))
+    assert (f.rule, f.severity) == ("VFY003", "warning")
+    assert "wait for them to complete" in f.reason

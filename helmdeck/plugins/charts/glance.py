@@ -1,4 +1,14 @@
-"""glance: top-level `storage` picks the image backend (rbd with ceph, else pvc/local)."""
+"""glance: top-level `storage` picks the image backend (rbd with ceph, else pvc/local).
+
+With pvc storage the images and the staging area (``glance-images``, ``glance-tmp``) are
+claims of the site's storage class, both of them (the chart's ``volume_staging`` has a class
+of its own). The chart makes them ReadWriteOnce, and the inventory cannot say whether the
+class offers ReadWriteMany: a ReadWriteMany claim on a class without it never binds and
+glance never starts, while a ReadWriteOnce claim attaches to one node, so more than one
+glance-api could not run. So glance-api runs one replica there, which always starts; a site
+whose class is shared storage can set ``volume.accessModes``/``volume_staging.accessModes``
+to ``[ReadWriteMany]`` and ``pod.replicas.api`` as user overrides (verify accepts that).
+"""
 
 from helmdeck.plugin import (
     OPENSTACK_SHARED,
@@ -26,11 +36,13 @@ def _extra(out: Out, *, site: Site, **_: object) -> None:
         return
     out.set(("storage",), storage.backend, fact)
     if storage.backend == "pvc":
-        out.set(
-            ("volume", "class_name"),
-            storage.class_name,
-            f"spec.storage.class_name: {storage.class_name}",
-        )
+        class_fact = f"spec.storage.class_name: {storage.class_name}"
+        for volume in ("volume", "volume_staging"):
+            out.set((volume, "class_name"), storage.class_name, class_fact)
+            out.set((volume, "accessModes"), ["ReadWriteOnce"],
+                    f"{fact} (a claim of class {storage.class_name} attaches to one node)")
+        out.set(("pod", "replicas", "api"), 1,
+                f"{fact}: one glance-api, its ReadWriteOnce image claims attach to one node")
 
 
 plugin = ChartPlugin(

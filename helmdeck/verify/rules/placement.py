@@ -12,7 +12,8 @@ VFY002 daemonset-host-missed (error)
 VFY003 anti-affinity-required (error)
     More replicas than the required anti-affinity against the template's own pods (one per
     topology domain), or its host ports (one per node), allow on the nodes it fits: the
-    rest stay Pending.
+    rest stay Pending. For a Job (or CronJob) it is a warning: its pods run to completion,
+    so the others run in turn, a few at a time.
 VFY004 anti-affinity-preferred (warning)
     The preferred anti-affinity cannot be met: some replicas share a domain, so losing one
     node or zone takes out more than one of them.
@@ -38,7 +39,7 @@ from collections.abc import Iterator, Mapping
 
 from helmdeck.verify.context import Context, finding, warning
 from helmdeck.verify.model import Finding, Rule, Taint
-from helmdeck.verify.predict import Prediction, describe_key
+from helmdeck.verify.predict import BATCH_KINDS, Prediction, describe_key
 from helmdeck.verify.scheduling import host_ports, ports_conflict, preferred_terms
 from helmdeck.verify.workloads import Workload
 
@@ -116,7 +117,14 @@ def _missed(ctx: Context, w: Workload, p: Prediction) -> Iterator[Finding]:
 def _spread(w: Workload, p: Prediction) -> Iterator[Finding]:
     if not p.hosts or not p.pods:
         return
-    if p.cap is not None and p.cap < p.pods:
+    if p.cap is not None and p.cap < p.pods and w.kind in BATCH_KINDS:
+        keys = ", ".join(describe_key(k) for k in p.required_keys)
+        yield warning(ANTI_REQUIRED, w.obj,
+                      f"{p.pods} pods but at most {p.cap} can run at once on the "
+                      f"{len(p.hosts)} node(s) it fits, one per {keys}: the others wait for "
+                      "them to complete",
+                      f"lower its parallelism to {p.cap}, or give it more hosts (or domains)")
+    elif p.cap is not None and p.cap < p.pods:
         keys = ", ".join(describe_key(k) for k in p.required_keys)
         stuck = p.pending + p.not_created
         yield finding(ANTI_REQUIRED, w.obj,
