@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator
 from typing import Any
@@ -45,8 +46,8 @@ def test_missing_or_wrong_token_is_401(api: TestClient, deployment: Deployment) 
     for headers in ({}, auth("hd_wrong"), {"Authorization": f"Basic {deployment.admin}"}):
         r = api.get("/v1/helm_charts", headers=headers)
         assert r.status_code == 401
-        assert r.headers["WWW-Authenticate"] == "Bearer"
-        assert set(r.json()) == {"detail"}
+        assert r.headers["WWW-Authenticate"] == 'Bearer realm="helmdeck"'
+        assert set(r.json()) == {"detail", "error_message"}
 
 
 def test_reader_reads_but_may_not_write_or_reveal(api: TestClient, deployment: Deployment) -> None:
@@ -155,7 +156,7 @@ def test_malformed_body_is_one_line_400(
 ) -> None:
     r = api.patch(URL, params={"namespace": NS}, json=body, headers=auth(deployment.admin))
     assert r.status_code == 400
-    assert set(r.json()) == {"detail"} and needle in r.json()["detail"]
+    assert set(r.json()) == {"detail", "error_message"} and needle in r.json()["detail"]
     assert "\n" not in r.json()["detail"]
 
 
@@ -266,7 +267,10 @@ def test_user_error_detail_is_one_line(deployment: Deployment) -> None:
         app = create_app(store, services=lambda actor: Refusing())
         with TestClient(app) as client:
             r = client.get("/v1/helm_charts", headers=auth(deployment.reader))
-    assert r.status_code == 400 and r.json() == {"detail": "first line second line"}
+    assert r.status_code == 400 and r.json()["detail"] == "first line second line"
+    fault = json.loads(r.json()["error_message"])
+    assert fault == {"faultcode": "Client", "faultstring": "first line second line",
+                     "debuginfo": None}
 
 
 def test_sqlite_transactions_queue_in_process(deployment: Deployment) -> None:
