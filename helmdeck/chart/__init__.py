@@ -2,7 +2,7 @@
 
 ``source`` finds a chart's directory and reads its defaults and version; ``static`` picks
 the openstack-helm ``values_overrides`` files for the site's release, distro and features
-(DESIGN §1 layer 2).
+(the static layer, between the chart's defaults and the system overrides).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Static overrides: the openstack-helm ``values_overrides`` files a site picks up.
 
-The selection reproduces ``helm osh get-values-overrides`` (osh-conventions §5.2): every
+The selection reproduces ``helm osh get-values-overrides`` (openstack-helm's plugin): every
 non-empty combination of the features, ordered so that features named earlier win and a
 combined file (``gateway-tls.yaml``) follows its parts. Missing files are skipped, as
 upstream does, because most combinations have no file.
