@@ -20,6 +20,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException
 
@@ -158,10 +159,15 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     if exc.status_code == 404 and detail == "Not Found":
         detail = (f"{request.method} {request.url.path[:200]}: no such route; the routes are "
                   "listed in /openapi.json")
-    elif exc.status_code == 405:
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        # Starlette names the methods of the first route on the path only; name them all.
+        allowed = sorted({m for r in router.routes if isinstance(r, APIRoute)
+                          and r.path_regex.match(request.url.path) for m in r.methods or ()})
+        headers["Allow"] = ", ".join(allowed)
         detail = (f"{request.method}: not allowed on {request.url.path[:200]}; allowed: "
-                  f"{(exc.headers or {}).get('Allow', 'see /openapi.json')}")
-    return _error(detail, exc.status_code, headers=dict(exc.headers or {}))
+                  f"{headers['Allow'] or 'see /openapi.json'}")
+    return _error(detail, exc.status_code, headers=headers)
 
 
 # Parts of a validation error's location that name no input: the body's tagged union.

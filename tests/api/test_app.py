@@ -50,6 +50,35 @@ def test_missing_or_wrong_token_is_401(api: TestClient, deployment: Deployment) 
         assert set(r.json()) == {"detail", "error_message"}
 
 
+def test_x_auth_token_is_the_same_token_with_the_same_role(
+    api: TestClient, deployment: Deployment
+) -> None:
+    """StarlingX's client sends ``X-Auth-Token``; it means what ``Authorization`` does."""
+    reader, admin = {"X-Auth-Token": deployment.reader}, {"X-Auth-Token": deployment.admin}
+    assert api.get("/v1/helm_charts", headers=reader).status_code == 200
+    patch = {"params": {"namespace": NS}, "json": {"flag": "reuse"}}
+    assert api.patch(URL, headers=reader, **patch).status_code == 403
+    assert api.patch(URL, headers=admin, **patch).status_code == 200
+    both = {**auth(deployment.admin), "X-Auth-Token": deployment.admin}
+    assert api.get("/v1/helm_charts", headers=both).status_code == 200
+    mixed = {**auth(deployment.admin), "X-Auth-Token": deployment.reader}
+    r = api.get("/v1/helm_charts", headers=mixed)
+    assert r.status_code == 401 and "two different tokens" in r.json()["detail"]
+    r = api.get("/v1/helm_charts", headers={"X-Auth-Token": "hd_wrong"})
+    assert r.status_code == 401 and r.headers["WWW-Authenticate"] == 'Bearer realm="helmdeck"'
+
+
+def test_unknown_routes_and_methods_answer_in_the_error_shape(
+    api: TestClient, deployment: Deployment
+) -> None:
+    h = auth(deployment.admin)
+    r = api.get("/v1/nosuch", headers=h)
+    assert r.status_code == 404 and "/openapi.json" in r.json()["detail"]
+    assert json.loads(r.json()["error_message"])["faultstring"] == r.json()["detail"]
+    r = api.put(URL, headers=h)
+    assert r.status_code == 405 and "PATCH" in r.json()["detail"] and "Allow" in r.headers
+
+
 def test_reader_reads_but_may_not_write_or_reveal(api: TestClient, deployment: Deployment) -> None:
     h = auth(deployment.reader)
     assert api.get("/v1/helm_charts", headers=h).status_code == 200
