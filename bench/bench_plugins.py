@@ -15,6 +15,8 @@ from typing import Any
 
 import yaml
 
+# the test helpers it builds sites with
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "plugins"))
 
 from plugin_sites import CHARTS, build_site, reference_dir, snapshot

@@ -1,6 +1,6 @@
 """Benchmark: helmdeck's values engine versus Helm's Go engine (helm_python), same run.
 
-Workload: a ~5 MB chart values.yaml (defaults) and 500 ``--set`` expressions, turned into the
+Workload: a ~1 MB chart values.yaml (defaults) and 500 ``--set`` expressions, turned into the
 effective values. helmdeck: load_values + parse_set x500 + coalesce. Go: Chart.load (which
 parses values.yaml) + parse_set_string x500 + Chart.merge_values. Best of N for each; prints
 both, the ratio (target <= 1.5), and ``helmdeck --help`` start-up time (target < 0.3 s).
@@ -62,7 +62,8 @@ def make_sets(count: int, seed: int = 11) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--megabytes", type=float, default=4.8)  # Helm caps files at 5 MiB
+    # within values/limits.py (200,000 nodes)
+    parser.add_argument("--megabytes", type=float, default=1.0)
     args = parser.parse_args()
 
     import helm_python as helm

@@ -20,6 +20,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+# the test helpers it builds sites with
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "verify"))
 
 from real_render import SPECIES, nodes, render, site_of

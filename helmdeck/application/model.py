@@ -1,35 +1,54 @@
-"""Application model, loader and dependency layering."""
+"""Application model, loader and dependency layering.
+
+Two sets of models, both pydantic and strict: the domain (``Application``, ``AppChart``,
+``When``, ``SiteTraits``; frozen, validated however they are built) and the file format
+(``_AppFile`` and its parts: what an operator writes, with the shorthands the domain does
+not need, such as a missing ``release`` or ``when: {network: ovn}``). Every problem in a
+file is reported as ``FILE:LINE: path: message``, from the same line-keeping reader as
+``site.yaml``; the dependency graph is ``graphlib``'s.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+import json
 from functools import cached_property
+from graphlib import CycleError, TopologicalSorter
 from importlib import resources
 from pathlib import Path
-from typing import Any, get_args, get_type_hints
+from typing import Annotated, Any, Literal, get_args, get_type_hints
 
-import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic.dataclasses import dataclass
+from pydantic_core import ErrorDetails
 
 from helmdeck.errors import NotFoundError, UserError
 from helmdeck.site.model import Network, Role, Site, Storage
+from helmdeck.values.located import (
+    DocumentError,
+    Location,
+    Problem,
+    compose,
+    format_problems,
+    read_document,
+    validation_problems,
+)
 
 DEFAULT_TIMEOUT = 600
-_CHART_KEYS = {
-    "name",
-    "release",
-    "namespace",
-    "depends_on",
-    "wait",
-    "timeout",
-    "recreate_on_change",
-    "when",
-}
-# `when:` keys: the site trait each one tests (``enabled`` tests the other charts instead).
-_WHEN_KEYS = ("network", "storage", "role", "enabled")
+_STRICT = ConfigDict(strict=True, extra="forbid")
+
+WhenKey = Literal["enabled", "network", "role", "storage"]
+Names = tuple[str, ...]
+Seconds = Annotated[int, Field(gt=0)]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=_STRICT)
 class SiteTraits:
     """The few site facts a chart's ``when:`` may test, kept apart from the site model so the
     application stays a plain graph (and tests can state traits without a whole site)."""
@@ -50,7 +69,7 @@ class SiteTraits:
         return frozenset({self.network if key == "network" else self.storage})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=_STRICT)
 class When:
     """When a chart belongs to a site: every key must hold; a key holds when ANY of its values
     does (``enabled: [nova, cinder]``: deploy while at least one of its consumers is enabled).
@@ -59,7 +78,7 @@ class When:
     application: a dependency on it is void rather than missing.
     """
 
-    conditions: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    conditions: tuple[tuple[WhenKey, Names], ...] = ()
 
     def holds(self, traits: SiteTraits, enabled: frozenset[str] | set[str]) -> bool:
         for key, wanted in self.conditions:
@@ -68,11 +87,11 @@ class When:
                 return False
         return True
 
-    def charts(self) -> tuple[str, ...]:
+    def charts(self) -> Names:
         return dict(self.conditions).get("enabled", ())
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=_STRICT)
 class AppChart:
     """One chart of the application and how to roll it out.
 
@@ -84,45 +103,35 @@ class AppChart:
     name: str
     release: str
     namespace: str | None = None
-    depends_on: tuple[str, ...] = ()
+    depends_on: Names = ()
     wait: bool = True
-    timeout: int = DEFAULT_TIMEOUT
-    recreate_on_change: tuple[str, ...] = ()
+    timeout: Seconds = DEFAULT_TIMEOUT
+    recreate_on_change: Names = ()
     when: When = When()
 
 
-@dataclass(frozen=True)
+class ApplicationError(UserError):
+    """An application whose charts do not form a valid graph; ``problems`` are located in
+    the ``charts:`` list, so the loader can point at the file's lines."""
+
+    def __init__(self, name: str, problems: list[Problem]) -> None:
+        super().__init__(f"application {name}: {problems[0][1]}")
+        self.problems = problems
+
+
+@dataclass(frozen=True, config=_STRICT)
 class Application:
     """A validated set of charts with an acyclic dependency graph."""
 
     name: str
     charts: tuple[AppChart, ...]
 
-    def __post_init__(self) -> None:
-        names = [c.name for c in self.charts]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise UserError(f"application {self.name}: chart listed twice: {', '.join(dupes)}")
-        known = set(names)
-        for c in self.charts:
-            unknown = sorted(set(c.depends_on) - known)
-            if unknown:
-                raise UserError(
-                    f"application {self.name}: chart {c.name} depends on unknown chart "
-                    f"{', '.join(unknown)}; add it to the application or drop the dependency"
-                )
-            unknown = sorted(set(c.when.charts()) - known)
-            if unknown:
-                raise UserError(
-                    f"application {self.name}: chart {c.name} when.enabled names unknown chart "
-                    f"{', '.join(unknown)}; add it to the application or fix the name"
-                )
-        cycle = _find_cycle({c.name: c.depends_on for c in self.charts})
-        if cycle:
-            raise UserError(
-                f"application {self.name}: dependency cycle {' -> '.join(cycle)}; "
-                "remove one of these depends_on entries"
-            )
+    @model_validator(mode="after")
+    def _valid_graph(self) -> Application:
+        problems = _graph_problems(self.charts)
+        if problems:
+            raise ApplicationError(self.name, problems)
+        return self
 
     @cached_property
     def _by_name(self) -> dict[str, AppChart]:
@@ -144,22 +153,17 @@ class Application:
         """Charts grouped by longest dependency path: each level needs only earlier levels.
 
         Longest path (not shortest) so a chart never shares a level with anything it depends
-        on, however indirectly; the levels can then run in parallel.
+        on, however indirectly; the levels can then run in parallel. Taking every ready chart
+        in rounds gives exactly that: a chart is ready once its deepest dependency is done.
         """
-        depth: dict[str, int] = {}
-
-        def visit(name: str) -> int:
-            if name not in depth:
-                deps = self._by_name[name].depends_on
-                depth[name] = 1 + max((visit(d) for d in deps), default=-1)
-            return depth[name]
-
-        for c in self.charts:
-            visit(c.name)
-        out: list[list[str]] = [[] for _ in range(max(depth.values(), default=-1) + 1)]
-        for name, d in depth.items():
-            out[d].append(name)
-        return [sorted(level) for level in out]
+        sorter = _sorter(self.charts)
+        sorter.prepare()
+        out: list[list[str]] = []
+        while sorter.is_active():
+            level = sorted(sorter.get_ready())
+            sorter.done(*level)
+            out.append(level)
+        return out
 
     def active(self, candidates: set[str] | frozenset[str], traits: SiteTraits) -> frozenset[str]:
         """The candidates (charts the operator has not disabled) whose ``when:`` holds.
@@ -177,7 +181,7 @@ class Application:
 
     def disabled_dependencies(
         self, enabled: set[str] | frozenset[str], traits: SiteTraits | None = None
-    ) -> dict[str, tuple[str, ...]]:
+    ) -> dict[str, Names]:
         """Enabled chart -> the charts it depends on that are not enabled.
 
         An enabled chart whose dependency is off hangs its hook jobs until Helm's timeout
@@ -215,67 +219,54 @@ class Application:
         return found
 
 
-def _find_cycle(graph: dict[str, tuple[str, ...]]) -> list[str] | None:
-    """One cycle as [a, b, ..., a], or None; iterates in sorted order so messages are stable."""
-    state: dict[str, int] = {}
-    stack: list[str] = []
+def _sorter(charts: tuple[AppChart, ...]) -> TopologicalSorter[str]:
+    """The dependency graph, fed in name order so that what graphlib finds is stable."""
+    return TopologicalSorter({c.name: sorted(c.depends_on) for c in sorted(charts,
+                                                                         key=lambda c: c.name)})
 
-    def visit(n: str) -> list[str] | None:
-        state[n] = 1
-        stack.append(n)
-        for d in sorted(graph[n]):
-            if state.get(d) == 1:
-                return [*stack[stack.index(d) :], d]
-            if d not in state:
-                found = visit(d)
-                if found:
-                    return found
-        stack.pop()
-        state[n] = 2
-        return None
 
-    for n in sorted(graph):
-        if n not in state:
-            found = visit(n)
-            if found:
-                return found
+def _graph_problems(charts: tuple[AppChart, ...]) -> list[Problem]:
+    """Duplicate names, unknown dependencies and ``when.enabled`` names, and a cycle."""
+    problems: list[Problem] = []
+    first: dict[str, int] = {}
+    for i, c in enumerate(charts):
+        if c.name in first:
+            problems.append((("charts", i, "name"), f"chart listed twice: {c.name} (first "
+                             f"at charts[{first[c.name]}]); list it once"))
+        first.setdefault(c.name, i)
+    for i, c in enumerate(charts):
+        for j, dep in enumerate(c.depends_on):
+            if dep not in first:
+                problems.append((("charts", i, "depends_on", j),
+                                 f"chart {c.name} depends on unknown chart {dep}; add it to "
+                                 "the application or drop the dependency"))
+        unknown = [n for n in c.when.charts() if n not in first]
+        if unknown:
+            problems.append((("charts", i, "when", "enabled"),
+                             f"chart {c.name} when.enabled names unknown chart "
+                             f"{', '.join(unknown)}; add it to the application or fix the name"))
+    cycle = _find_cycle(charts)
+    if cycle:
+        problems.append((("charts", first[cycle[0]], "depends_on"),
+                         f"dependency cycle {' -> '.join(cycle)}; remove one of these "
+                         "depends_on entries"))
+    return problems
+
+
+def _find_cycle(charts: tuple[AppChart, ...]) -> list[str] | None:
+    """One cycle as ``[a, b, ..., a]`` (a depends on b ...), starting at its smallest name."""
+    try:
+        _sorter(charts).prepare()
+    except CycleError as exc:
+        found: list[str] = exc.args[1]  # each a dependency of the next: reverse for "needs"
+        ring = list(reversed(found))[:-1]
+        start = ring.index(min(ring))
+        ring = ring[start:] + ring[:start]
+        return [*ring, ring[0]]
     return None
 
 
-def _parse_chart(raw: Any, where: str) -> AppChart:
-    if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):
-        raise UserError(f"{where}: each chart needs a name; write `- name: <chart>`")
-    extra = sorted(set(raw) - _CHART_KEYS)
-    if extra:
-        raise UserError(
-            f"{where}: unknown key {', '.join(extra)}; allowed: {', '.join(sorted(_CHART_KEYS))}"
-        )
-    name = raw["name"]
-
-    def strings(key: str) -> tuple[str, ...]:
-        v = raw.get(key) or []
-        if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
-            raise UserError(f"{where}.{key}: must be a list of names")
-        return tuple(v)
-
-    wait, timeout = raw.get("wait", True), raw.get("timeout", DEFAULT_TIMEOUT)
-    if not isinstance(wait, bool):
-        raise UserError(f"{where}.wait: must be true or false")
-    if not isinstance(timeout, int) or isinstance(timeout, bool) or timeout <= 0:
-        raise UserError(f"{where}.timeout: must be a positive number of seconds")
-    namespace = raw.get("namespace")
-    if namespace is not None and not isinstance(namespace, str):
-        raise UserError(f"{where}.namespace: must be a string (or absent for the site namespace)")
-    return AppChart(
-        name=name,
-        release=str(raw.get("release") or name),
-        namespace=namespace,
-        depends_on=strings("depends_on"),
-        wait=wait,
-        timeout=timeout,
-        recreate_on_change=strings("recreate_on_change"),
-        when=_parse_when(raw.get("when"), f"{where}.when"),
-    )
+# --- the file --------------------------------------------------------------------------
 
 
 def _allowed_traits() -> dict[str, frozenset[str]]:
@@ -289,48 +280,136 @@ def _allowed_traits() -> dict[str, frozenset[str]]:
     }
 
 
-def _parse_when(raw: Any, where: str) -> When:
-    if raw is None:
-        return When()
-    if not isinstance(raw, Mapping) or not raw:
-        raise UserError(f"{where}: must be a map such as {{network: ovn}} or {{enabled: nova}}")
-    allowed = _allowed_traits()
-    conditions = []
-    for key in sorted(raw):
-        if key not in _WHEN_KEYS:
-            raise UserError(f"{where}: unknown key {key}; allowed: {', '.join(_WHEN_KEYS)}")
-        value = raw[key]
-        values = [value] if isinstance(value, str) else value
-        if not isinstance(values, list) or not values or not all(
-            isinstance(v, str) for v in values
-        ):
-            raise UserError(f"{where}.{key}: must be a name or a non-empty list of names")
-        bad = sorted(set(values) - allowed[key]) if key in allowed else []
+_WHEN_EXAMPLE = "must be a map such as {network: ovn} or {enabled: nova}"
+_NonEmptyNames = Annotated[Names, Field(min_length=1)]
+
+
+class _File(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+class _WhenFile(_File):
+    """``when:`` as written: each key a name or a list of names."""
+
+    enabled: _NonEmptyNames = ()
+    network: _NonEmptyNames = ()
+    role: _NonEmptyNames = ()
+    storage: _NonEmptyNames = ()
+
+    @field_validator("enabled", "network", "role", "storage", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        """A single name stands for a list of one (tuples: Python input is strict)."""
+        return (value,) if isinstance(value, str) else tuple(value) if isinstance(
+            value, list) else value
+
+    @field_validator("network", "role", "storage")
+    @classmethod
+    def _site_trait(cls, value: Names, info: Any) -> Names:
+        allowed = _allowed_traits()[info.field_name]
+        bad = sorted(set(value) - allowed)
         if bad:
-            raise UserError(
-                f"{where}.{key}: {', '.join(bad)} is not a site {key}; "
-                f"one of: {', '.join(sorted(allowed[key]))}"
-            )
-        conditions.append((key, tuple(values)))
-    return When(tuple(conditions))
+            raise ValueError(f"{', '.join(bad)} is not a site {info.field_name}; "
+                             f"one of: {', '.join(sorted(allowed))}")
+        return value
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> _WhenFile:
+        if not self.model_fields_set:
+            raise ValueError(_WHEN_EXAMPLE)
+        return self
+
+    def when(self) -> When:
+        """The keys given, in name order (as ``When`` compares)."""
+        given: dict[WhenKey, Names] = {"enabled": self.enabled, "network": self.network,
+                                       "role": self.role, "storage": self.storage}
+        return When(tuple((k, v) for k, v in given.items() if k in self.model_fields_set))
+
+
+class _ChartFile(_File):
+    name: str
+    release: str | None = None
+    namespace: str | None = None
+    depends_on: Names = ()
+    wait: bool = True
+    timeout: Seconds = DEFAULT_TIMEOUT
+    recreate_on_change: Names = ()
+    when: _WhenFile | None = None
+
+    def chart(self) -> AppChart:
+        return AppChart(
+            name=self.name, release=self.release or self.name, namespace=self.namespace,
+            depends_on=self.depends_on, wait=self.wait, timeout=self.timeout,
+            recreate_on_change=self.recreate_on_change,
+            when=self.when.when() if self.when is not None else When(),
+        )
+
+
+class _AppFile(_File):
+    apiVersion: Literal["helmdeck/v1"] = "helmdeck/v1"  # camelCase: the file's own key
+    kind: Literal["Application"] = "Application"
+    name: str | None = None
+    charts: tuple[_ChartFile, ...]
+
+
+_FIELDS: dict[int, type[_File]] = {0: _AppFile, 2: _ChartFile, 3: _WhenFile}
+_TOP_KEY_MESSAGES = {
+    "apiVersion": "must be helmdeck/v1",
+    "kind": "must be Application",
+    "name": "must be a string (or absent for the file's name)",
+}
+# Where a key of a chart entry is wrong, what it must be.
+_CHART_KEY_MESSAGES = {
+    "wait": "must be true or false",
+    "timeout": "must be a positive number of seconds",
+    "namespace": "must be a string (or absent for the site namespace)",
+    "depends_on": "must be a list of names",
+    "recreate_on_change": "must be a list of names",
+    "when": _WHEN_EXAMPLE,
+    "name": "must be a string",
+    "release": "must be a string",
+}
+
+
+def _describe(err: ErrorDetails, loc: Location) -> Problem:
+    """Pydantic's error at ``loc`` as ``(location, message)`` in the file's terms."""
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        model = _FIELDS.get(len(loc) - 1)
+        allowed = ", ".join(sorted(model.model_fields)) if model is not None else "none"
+        return loc[:-1], f"unknown key {loc[-1]}; allowed: {allowed}"
+    if len(loc) == 1 and loc[0] in _TOP_KEY_MESSAGES:
+        return loc, _TOP_KEY_MESSAGES[str(loc[0])]
+    if len(loc) <= 1:
+        return loc, "expected a map with a `charts:` list"
+    if len(loc) == 2 or (len(loc) == 3 and kind == "missing" and loc[2] == "name"):
+        return loc[:2], "each chart needs a name; write `- name: <chart>`"
+    if kind == "value_error":
+        return loc[:4], err["msg"].removeprefix("Value error, ")
+    if len(loc) >= 4 and loc[2] == "when":
+        return loc[:4], "must be a name or a non-empty list of names"
+    return loc[:3], _CHART_KEY_MESSAGES.get(str(loc[2]), err["msg"])
+
+
+def _read(path: Path | None) -> tuple[str, str]:
+    """(text, name for messages) of the packaged application or of ``path``."""
+    if path is None:
+        packaged = resources.files("helmdeck.application").joinpath("openstack-helm.yaml")
+        return packaged.read_text(), "openstack-helm.yaml"
+    return read_document(path, "application file"), str(path)
 
 
 def load_application(path: Path | None = None) -> Application:
     """The packaged openstack-helm application, or an operator's ``--app`` file."""
-    if path is None:
-        text = resources.files("helmdeck.application").joinpath("openstack-helm.yaml").read_text()
-        source = "openstack-helm.yaml"
-    else:
-        try:
-            text = Path(path).read_text()
-        except OSError as exc:
-            raise UserError(f"{path}: cannot read application file: {exc.strerror}") from None
-        source = str(path)
+    text, source = _read(path)
+    data, lines = compose(text, source, "a map with a `charts:` list")
     try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise UserError(f"{source}: not valid YAML: {exc}".replace("\n", " ")) from None
-    if not isinstance(doc, dict) or not isinstance(doc.get("charts"), list):
-        raise UserError(f"{source}: expected a map with a `charts:` list")
-    charts = tuple(_parse_chart(c, f"{source}: charts[{i}]") for i, c in enumerate(doc["charts"]))
-    return Application(name=str(doc.get("name") or Path(source).stem), charts=charts)
+        spec = _AppFile.model_validate_json(json.dumps(data))
+    except ValidationError as exc:
+        problems = validation_problems(exc, _describe, set())
+        raise DocumentError(format_problems(problems, lines, source)) from None
+    try:
+        return Application(spec.name or Path(source).stem, tuple(c.chart() for c in spec.charts))
+    except ApplicationError as exc:
+        raise DocumentError(format_problems(exc.problems, lines, source)) from None
+

@@ -2,13 +2,19 @@
 
 ``source`` finds a chart's directory and reads its defaults and version; ``static`` picks
 the openstack-helm ``values_overrides`` files for the site's release, distro and features
-(the static layer, between the chart's defaults and the system overrides).
+(the layer between the chart's defaults and the system overrides) and checks those names
+against the source.
 """
 
 from __future__ import annotations
 
 from helmdeck.chart.source import chart_defaults, chart_version, check_source, locate, source_root
-from helmdeck.chart.static import candidates, static_override_files, static_overrides
+from helmdeck.chart.static import (
+    candidates,
+    source_problems,
+    static_override_files,
+    static_overrides,
+)
 
 __all__ = [
     "candidates",
@@ -16,6 +22,7 @@ __all__ = [
     "chart_version",
     "check_source",
     "locate",
+    "source_problems",
     "source_root",
     "static_override_files",
     "static_overrides",

@@ -36,14 +36,20 @@ def source_root(site: Site) -> Path:
     return Path(path).expanduser() if path is not None else pulled_charts_dir(site)
 
 
-def check_source(site: Site) -> None:
-    """Refuse a local chart source that is not a directory, before anything reads it."""
+def missing_source(site: Site) -> str | None:
+    """What is wrong with a local chart source that is not a directory (None if nothing)."""
     path = site.spec.charts.source.path
     if path is not None and not Path(path).expanduser().is_dir():
-        raise UserError(
-            f"spec.charts.source.path: directory {Path(path).expanduser()} does not exist; "
-            "point it at an openstack-helm checkout or a directory of unpacked charts"
-        )
+        return (f"directory {Path(path).expanduser()} does not exist; point it at an "
+                "openstack-helm checkout or a directory of unpacked charts")
+    return None
+
+
+def check_source(site: Site) -> None:
+    """Refuse a local chart source that is not a directory, before anything reads it."""
+    problem = missing_source(site)
+    if problem is not None:
+        raise UserError(f"spec.charts.source.path: {problem}")
 
 
 def locate(site: Site, chart: str) -> Path:

@@ -1,4 +1,4 @@
-"""The cross-chart agreement rules of openstack-helm.
+"""Agreement rules: the values several charts each keep a copy of must be equal.
 
 Each chart keeps its own copy of values that several charts must share (the keystone admin,
 the DB and RabbitMQ admins, public hostnames, the metadata proxy secret, the ceph client).
@@ -17,15 +17,16 @@ holds a secret; a secret difference is reported as "differs".
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from helmdeck.plugin import Catalog
 from helmdeck.plugins.secrets import SecretPaths
-from helmdeck.values.paths import format_path
+from helmdeck.values import tree
+from helmdeck.values.paths import Path, format_path
 
-Parts = tuple[str, ...]
+Parts = Path
 Values = Mapping[str, Any]
 Combined = Mapping[str, Values]
 
@@ -61,24 +62,6 @@ class _Copy:
     value: Any
 
 
-def _get(values: Any, parts: Iterable[str]) -> Any:
-    node = values
-    for part in parts:
-        if not isinstance(node, Mapping) or part not in node:
-            return _MISSING
-        node = node[part]
-    return node
-
-
-def _leaves(value: Any, prefix: Parts = ()) -> Iterator[tuple[Parts, Any]]:
-    """Leaves of a nested map; a scalar, list or empty map is its own leaf."""
-    if isinstance(value, Mapping) and value:
-        for key in sorted(value, key=str):
-            yield from _leaves(value[key], (*prefix, str(key)))
-    else:
-        yield prefix, value
-
-
 def _same(x: Any, y: Any) -> bool:
     # 3 and 3.0 are one number to Helm (every YAML number is a float64 there).
     return bool(x == y) and (isinstance(x, bool) == isinstance(y, bool))
@@ -101,9 +84,9 @@ def _pairwise(
     ctx: Context, rule: str, client: _Copy, provider: _Copy, what: str = ""
 ) -> list[Inconsistency]:
     """Compare two maps of credentials leaf by leaf, where both set the leaf."""
-    theirs = dict(_leaves(provider.value))
+    theirs = dict(tree.leaves(provider.value))
     out = []
-    for sub, value in _leaves(client.value):
+    for sub, value in tree.leaves(client.value):
         if sub in theirs and not _same(value, theirs[sub]):
             out.append(
                 _differs(
@@ -134,7 +117,7 @@ def _agree(
 
 
 def _copy(combined: Combined, chart: str, path: Parts) -> _Copy | None:
-    value = _get(combined.get(chart), path)
+    value = tree.get(combined.get(chart), path, _MISSING)
     return None if value is _MISSING else _Copy(chart, path, value)
 
 
@@ -179,7 +162,7 @@ def db_admin(combined: Combined, ctx: Context) -> list[Inconsistency]:
     etypes = {
         str(t)
         for values in combined.values()
-        if isinstance(endpoints := _get(values, ("endpoints",)), Mapping)
+        if isinstance(endpoints := tree.get(values, ("endpoints",), None), Mapping)
         for t in endpoints
         if str(t).startswith("oslo_db")
     }
@@ -211,7 +194,7 @@ def rabbitmq_statefulset(combined: Combined, ctx: Context) -> list[Inconsistency
     ss: Parts = ("endpoints", "oslo_messaging", "statefulset")
     out: list[Inconsistency] = []
     for chart in sorted(combined):
-        if chart == "rabbitmq" or not isinstance(_get(combined[chart], ss), Mapping):
+        if chart == "rabbitmq" or not isinstance(tree.get(combined[chart], ss, None), Mapping):
             continue
         name = _copy(combined, chart, (*ss, "name"))
         if name is not None and name.value != real_name:
@@ -241,7 +224,7 @@ def cluster_domain(combined: Combined, ctx: Context) -> list[Inconsistency]:
 
 def _public_host(combined: Combined, chart: str, etype: str) -> _Copy | None:
     base: Parts = ("endpoints", etype, "host_fqdn_override", "public")
-    value = _get(combined.get(chart), base)
+    value = tree.get(combined.get(chart), base, _MISSING)
     if isinstance(value, Mapping):
         return _copy(combined, chart, (*base, "host"))
     return None if value is _MISSING else _Copy(chart, base, value)
@@ -251,7 +234,7 @@ def public_endpoints(combined: Combined, ctx: Context) -> list[Inconsistency]:
     """A public host, scheme or port that differs between charts gives clients two URLs."""
     by_type: dict[str, list[str]] = {}
     for chart in sorted(combined):
-        endpoints = _get(combined[chart], ("endpoints",))
+        endpoints = tree.get(combined[chart], ("endpoints",), None)
         if isinstance(endpoints, Mapping):
             for etype, ep in endpoints.items():
                 if isinstance(ep, Mapping):
@@ -274,7 +257,9 @@ def public_endpoints(combined: Combined, ctx: Context) -> list[Inconsistency]:
             {
                 str(name)
                 for c in charts
-                if isinstance(ports := _get(combined[c], ("endpoints", etype, "port")), Mapping)
+                if isinstance(
+                    ports := tree.get(combined[c], ("endpoints", etype, "port"), None), Mapping
+                )
                 for name in ports
             }
         )
@@ -303,7 +288,7 @@ def metadata_secret(combined: Combined, ctx: Context) -> list[Inconsistency]:
 
 
 def _ceph_enabled(combined: Combined, chart: str) -> bool:
-    return _get(combined.get(chart), ("conf", "ceph", "enabled")) is not False
+    return tree.get(combined.get(chart), ("conf", "ceph", "enabled"), None) is not False
 
 
 def ceph_client(combined: Combined, ctx: Context) -> list[Inconsistency]:
@@ -317,7 +302,7 @@ def ceph_client(combined: Combined, ctx: Context) -> list[Inconsistency]:
     if "nova" in combined and _ceph_enabled(combined, "nova"):
         users.append(_copy(combined, "nova", ("conf", "nova", "libvirt", "rbd_user")))
         uuids.append(_copy(combined, "nova", ("conf", "nova", "libvirt", "rbd_secret_uuid")))
-    backends = _get(combined.get("cinder"), ("conf", "backends"))
+    backends = tree.get(combined.get("cinder"), ("conf", "backends"), None)
     if isinstance(backends, Mapping):
         for name in sorted(backends, key=str):
             if isinstance(backends[name], Mapping):

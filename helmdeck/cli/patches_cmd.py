@@ -12,7 +12,9 @@ from helmdeck.fileio import write_atomic
 from helmdeck.overrides import UpdateRequest
 from helmdeck.patches import MOUNT_PATH, attach_overrides, build_configmap, load_patches
 from helmdeck.patches.build import check_applies
-from helmdeck.values.yamlio import dump_yaml
+from helmdeck.values.yamlio import dump_json, dump_yaml
+
+FORMATS = {"yaml": dump_yaml, "json": dump_json}
 
 
 @click.group("patches")
@@ -25,22 +27,27 @@ def patches() -> None:
 @click.option("--chart", required=True, metavar="CHART", help="Chart the diffs are for.")
 @click.option("--against", type=click.Path(path_type=Path), metavar="TREE",
               help="Also check that each diff applies to TREE (patch --dry-run -p1).")
-@click.option("-o", "--output", "output", type=click.Path(path_type=Path), metavar="FILE",
+@click.option("-o", "--output", "fmt", default="yaml", show_default=True, metavar="yaml|json",
+              help="Output format of the manifest.")
+@click.option("--out", "out", type=click.Path(path_type=Path), metavar="FILE",
               help="Write the manifest to FILE instead of stdout.")
-def build(directory: Path, chart: str, against: Path | None, output: Path | None) -> None:
+def build(directory: Path, chart: str, against: Path | None, fmt: str, out: Path | None) -> None:
     """Validate every *.patch/*.diff in DIRECTORY and print the `<chart>-patches` ConfigMap."""
 
-    if output is not None and not output.parent.is_dir():
-        raise UserError(f"-o {output}: directory {output.parent} does not exist; create it first")
+    if fmt not in FORMATS:
+        raise UserError(f"-o {fmt}: -o is the output format, yaml or json; to write the "
+                        f"manifest to a file use --out {fmt}")
+    if out is not None and not out.parent.is_dir():
+        raise UserError(f"--out {out}: directory {out.parent} does not exist; create it first")
     diffs = load_patches(directory)
     if against is not None:
         check_applies(directory, diffs, against)
-    text = dump_yaml(build_configmap(chart, diffs))
-    if output is None:
+    text = FORMATS[fmt](build_configmap(chart, diffs))
+    if out is None:
         click.echo(text, nl=False)
     else:
-        write_atomic(output, text)
-        click.echo(f"{output}: ConfigMap {chart}-patches with {len(diffs)} diffs", err=True)
+        write_atomic(out, text)
+        click.echo(f"{out}: ConfigMap {chart}-patches with {len(diffs)} diffs", err=True)
 
 
 @patches.command("attach")

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from helmdeck.application import Application
+from helmdeck.chart import source_problems
 from helmdeck.errors import NotFoundError
 from helmdeck.overrides.redact import REDACTED
 from helmdeck.site.load import load_site_file, with_absolute_source
@@ -33,8 +34,9 @@ class SiteDocument:
 
 
 def validate_site_file(file: Path, *, app: Application) -> Site:
-    """FILE parsed and checked as import checks it, for ``app``; the store is not opened."""
-    return load_site_file(file, charts=app.names())
+    """FILE parsed and checked as import checks it, for ``app``: its chart source must exist
+    and name the release, distro and features the site asks for. The store is not opened."""
+    return load_site_file(file, charts=app.names(), checks=[source_problems])
 
 
 class SiteService:

@@ -18,6 +18,7 @@ import yaml
 
 from helmdeck.errors import UserError
 from helmdeck.helm import render
+from helmdeck.values import tree
 
 GO_COMMENT = re.compile(r"\{\{-?\s*/\*.*?\*/\s*-?\}\}", re.S)
 LINE_COMMENT = re.compile(r"^[ \t]*#.*$", re.M)
@@ -135,20 +136,11 @@ class ValuesIndex:
                 self._index(v, key)
 
     def get(self, path: tuple[str, ...]) -> Any:
-        node: Any = self.data
-        for part in path:
-            if not isinstance(node, dict) or part not in node:
-                return None
-            node = node[part]
-        return node
+        """The value at ``path``, None when absent."""
+        return tree.get(self.data, path, None)
 
     def has(self, path: tuple[str, ...]) -> bool:
-        node: Any = self.data
-        for part in path:
-            if not isinstance(node, dict) or part not in node:
-                return False
-            node = node[part]
-        return True
+        return tree.has(self.data, path)
 
     def line(self, path: tuple[str, ...]) -> int:
         """The line of ``path``, or of its deepest existing parent (1 when none exists)."""

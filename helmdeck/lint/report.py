@@ -13,7 +13,15 @@ SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.IN
 
 
 def as_text(findings: list[Finding]) -> str:
-    return "".join(f"{f.file}:{f.line}: {f.rule} {f.message}\n" for f in findings)
+    """``file:line: severity RULE message`` per finding, then a one-line summary by severity
+    (nothing at all for a clean chart, as linters do)."""
+    if not findings:
+        return ""
+    lines = [f"{f.file}:{f.line}: {f.severity.label} {f.rule} {f.message}\n" for f in findings]
+    counts = [(s, sum(1 for f in findings if f.severity is s)) for s in SARIF_LEVEL]
+    summary = ", ".join(f"{n} {s.label}{'s' if n != 1 and s is not Severity.INFO else ''}"
+                        for s, n in counts)
+    return "".join(lines) + f"lint: {summary}\n"
 
 
 def as_json(findings: list[Finding]) -> str:

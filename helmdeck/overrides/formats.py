@@ -24,7 +24,7 @@ from typing import Any, Literal
 from helmdeck.errors import UserError
 from helmdeck.overrides.redact import secret_cuts, split_secrets
 from helmdeck.plugins.secrets import SecretPaths
-from helmdeck.values.merge import copy_values
+from helmdeck.values import tree
 from helmdeck.values.yamlio import dump_yaml
 
 FORMATS = ("helm", "armada", "fluxcd", "helmfile", "argocd")
@@ -279,7 +279,7 @@ def with_argocd_hooks(values: dict[str, Any]) -> dict[str, Any]:
     ``annotations.job.<job>``, falling back to ``annotations.job.default``): kept where a job
     already has its own entry, added to ``default`` for the others."""
 
-    out: dict[str, Any] = copy_values(values)
+    out: dict[str, Any] = tree.copy(values)
     annotations = out.get("annotations")
     if type(annotations) is not dict:
         annotations = out["annotations"] = {}

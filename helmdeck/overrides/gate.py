@@ -22,9 +22,9 @@ from helmdeck.overrides.rendering import render_safely
 from helmdeck.plugin import ChartRef
 from helmdeck.plugins.secrets import SecretPaths
 from helmdeck.store.user_overrides import list_user_overrides
+from helmdeck.values import tree
 from helmdeck.values.merge import coalesce
-from helmdeck.values.paths import format_path, leaf_paths
-from helmdeck.values.tree import get, has
+from helmdeck.values.paths import format_path
 
 Path = tuple[str | int, ...]
 
@@ -118,12 +118,18 @@ def refuse_secret_paths(ref: ChartRef, user: dict[str, Any], layers: Layers,
     would replace the generated secret). Over: a value at a key above a generated secret
     (``...auth.admin=x`` replaces the map holding the password).
     """
-    secret_leaves = [p for p, _ in leaf_paths(layers.system) if paths.is_secret(p)]
-    for parts, _ in leaf_paths(user):
-        at_or_under = next((parts[:n] for n in range(1, len(parts) + 1)
-                            if paths.is_secret(parts[:n])), None)
-        over = next((p for p in secret_leaves if p[: len(parts)] == parts), None)
-        target = at_or_under or over
+    # Every prefix of a generated secret's path: a user leaf there would replace it.
+    above = {p[:n]: p for p, _ in tree.leaves(layers.system) if paths.is_secret(p)
+             for n in range(1, len(p) + 1)}
+    matcher = paths.all
+    for parts, _ in tree.leaves(user):
+        state, at_or_under = matcher.start, None
+        for n, part in enumerate(parts, 1):
+            state = matcher.step(state, part)
+            if matcher.accepts(state):
+                at_or_under = parts[:n]
+                break
+        target = at_or_under or above.get(parts)
         if target is not None:
             name = _secret_name(layers.system_facts.get(format_path(target)))
             raise UserError(
@@ -152,13 +158,14 @@ def refuse_type_clashes(ref: ChartRef, user: dict[str, Any], lower: dict[str, An
     render fails; caught here, the path and both types are named at once. A null deletes
     and is always allowed.
     """
-    for parts, value in leaf_paths(user):
+    for parts, value in tree.leaves(user):
         for n in range(1, len(parts) + 1):
             prefix: Path = parts[:n]
             mine = value if n == len(parts) else {}
             if mine is None:
                 break
-            base = get(lower, prefix) if has(lower, prefix) else get(defaults, prefix)
+            source = lower if tree.has(lower, prefix) else defaults
+            base = tree.get(source, prefix, None)
             if base is None:
                 break
             if isinstance(mine, dict) != isinstance(base, dict) and (mine or base):

@@ -26,8 +26,9 @@ from helmdeck.chart import (
 )
 from helmdeck.fileio import write_atomic
 from helmdeck.site.model import Site
+from helmdeck.values import tree
 from helmdeck.values.merge import coalesce
-from helmdeck.values.paths import format_path, get_path, leaf_paths
+from helmdeck.values.paths import format_path
 
 Layer = Literal["static", "system", "user"]
 
@@ -162,15 +163,6 @@ def _nearest(facts: dict[str, str], parts: tuple[str | int, ...]) -> str | None:
     return None
 
 
-def _has_path(values: dict[str, Any], parts: tuple[str | int, ...]) -> bool:
-
-    try:
-        get_path(values, parts)
-    except KeyError:
-        return False
-    return True
-
-
 def combined_provenance(
     combined: dict[str, Any],
     *,
@@ -187,12 +179,12 @@ def combined_provenance(
     user leaf always wins; below that the system facts, then the static file that set it.
     """
 
-    user_leaves = {parts for parts, _ in leaf_paths(user)}
+    user_leaves = {parts for parts, _ in tree.leaves(user)}
     out: dict[str, Provenance] = {}
-    for parts, _ in leaf_paths(combined):
+    for parts, _ in tree.leaves(combined):
         if parts in user_leaves:
             prov = Provenance("user", user_fact)
-        elif _has_path(system, parts):
+        elif tree.has(system, parts):
             prov = Provenance("system", _nearest(system_facts, parts) or f"{chart} plugin")
         else:
             prov = Provenance("static", _nearest(static_facts, parts) or "values_overrides")

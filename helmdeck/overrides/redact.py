@@ -12,47 +12,60 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from helmdeck.plugins.secrets import SecretPaths
+from helmdeck.plugins.secrets import Matcher, SecretPaths, State
 from helmdeck.values.paths import format_path
 
 REDACTED = "<redacted>"
 
 
-def _redact(value: Any, path: tuple[str | int, ...], paths: SecretPaths) -> Any:
+def _redact(value: Any, state: State, matcher: Matcher) -> Any:
     if value is None:
         return None
-    if path and paths.is_secret(path):
-        # A whole map or list on a secret path hides too: it may be a keyring or a list of URLs.
-        return REDACTED
     if type(value) is dict:
-        return {k: _redact(v, (*path, k), paths) for k, v in value.items()}
+        out = {}
+        for k, v in value.items():
+            child = matcher.step(state, k)
+            # A whole map or list on a secret path hides too: a keyring, a list of URLs.
+            out[k] = (None if v is None else REDACTED) if matcher.accepts(child) else \
+                _redact(v, child, matcher)
+        return out
     if type(value) is list:
-        return [_redact(v, (*path, i), paths) for i, v in enumerate(value)]
+        out_list = []
+        for i, v in enumerate(value):
+            child = matcher.step(state, i)
+            out_list.append((None if v is None else REDACTED) if matcher.accepts(child)
+                            else _redact(v, child, matcher))
+        return out_list
     return value
 
 
 def redact(values: dict[str, Any], paths: SecretPaths) -> dict[str, Any]:
     """A copy of ``values`` with every value on a secret path replaced by ``<redacted>``."""
-    result: dict[str, Any] = _redact(values, (), paths)
+    result: dict[str, Any] = _redact(values, paths.all.start, paths.all)
     return result
+
+
+def _children(value: Any) -> list[tuple[str | int, Any]]:
+    if type(value) is dict:
+        return list(value.items())
+    if type(value) is list:
+        return list(enumerate(value))
+    return []
 
 
 def secret_values(values: dict[str, Any], paths: SecretPaths) -> list[str]:
     """Every string at or under a secret path of ``values``: what a message must not quote."""
     found: list[str] = []
+    matcher = paths.all
 
-    def walk(value: Any, path: tuple[str | int, ...], secret: bool) -> None:
-        secret = secret or bool(path and paths.is_secret(path))
-        if type(value) is dict:
-            for k, v in value.items():
-                walk(v, (*path, k), secret)
-        elif type(value) is list:
-            for i, v in enumerate(value):
-                walk(v, (*path, i), secret)
-        elif secret and isinstance(value, str) and value:
+    def walk(value: Any, state: State, secret: bool) -> None:
+        if secret and isinstance(value, str) and value:
             found.append(value)
+        for key, child in _children(value):
+            after = matcher.step(state, key)
+            walk(child, after, secret or matcher.accepts(after))
 
-    walk(values, (), False)
+    walk(values, matcher.start, False)
     return found
 
 
@@ -72,50 +85,49 @@ def placeholders(values: dict[str, Any], paths: SecretPaths) -> dict[str, Any]:
     Rendering with these instead of the real secrets gives Helm's error message without any
     text derived from a secret (a ``fail`` of ``b64enc`` of a password, an ``upper`` of it).
     """
+    matcher = paths.all
 
-    def walk(value: Any, path: tuple[str | int, ...], secret: bool) -> Any:
-        secret = secret or bool(path and paths.is_secret(path))
+    def walk(value: Any, state: State, secret: bool) -> Any:
         if type(value) is dict:
-            return {k: walk(v, (*path, k), secret) for k, v in value.items()}
+            return {k: walk(v, (after := matcher.step(state, k)),
+                            secret or matcher.accepts(after)) for k, v in value.items()}
         if type(value) is list:
-            return [walk(v, (*path, i), secret) for i, v in enumerate(value)]
+            return [walk(v, (after := matcher.step(state, i)),
+                         secret or matcher.accepts(after)) for i, v in enumerate(value)]
         if secret and isinstance(value, str) and value:
             return REDACTED
         return value
 
-    result: dict[str, Any] = walk(values, (), False)
+    result: dict[str, Any] = walk(values, matcher.start, False)
     return result
 
 
-def _holds_secret(value: Any, path: tuple[str | int, ...], paths: SecretPaths) -> bool:
-    """True when some non-null value at or under ``path`` is on a secret path (or was
+def _holds_secret(value: Any, state: State, matcher: Matcher) -> bool:
+    """True when some non-null value at or under this point is on a secret path (or was
     redacted already: a server's answer, whose plugins' declared paths this side lacks)."""
     if value is None:
         return False
-    if (path and paths.is_secret(path)) or value == REDACTED:
+    if matcher.accepts(state) or value == REDACTED:
         return True
-    if type(value) is dict:
-        return any(_holds_secret(v, (*path, k), paths) for k, v in value.items())
-    if type(value) is list:
-        return any(_holds_secret(v, (*path, i), paths) for i, v in enumerate(value))
-    return False
+    return any(_holds_secret(v, matcher.step(state, k), matcher) for k, v in _children(value))
 
 
 def _split(
-    values: dict[str, Any], path: tuple[str | int, ...], paths: SecretPaths,
+    values: dict[str, Any], path: tuple[str | int, ...], state: State, matcher: Matcher,
     cuts: list[tuple[str | int, ...]],
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     plain: dict[str, Any] = {}
     secret: dict[str, Any] = {}
     for key, value in values.items():
         where = (*path, key)
-        if type(value) is dict and value and not paths.is_secret(where):
-            sub_plain, sub_secret = _split(value, where, paths, cuts)
+        after = matcher.step(state, key)
+        if type(value) is dict and value and not matcher.accepts(after):
+            sub_plain, sub_secret = _split(value, where, after, matcher, cuts)
             if sub_plain:
                 plain[key] = sub_plain
             if sub_secret:
                 secret[key] = sub_secret
-        elif _holds_secret(value, where, paths):
+        elif _holds_secret(value, after, matcher):
             # A secret path takes its whole sub-tree, as ``redact`` hides it whole. A list
             # holding a secret goes whole too: Helm replaces lists, it never merges them.
             secret[key] = value
@@ -134,11 +146,11 @@ def split_secrets(values: dict[str, Any], paths: SecretPaths
     list that holds a secret goes whole into the secret tree. Nulls stay non-secret (``redact``
     shows them too). The inputs are not changed; the trees share sub-trees with ``values``.
     """
-    return _split(values, (), paths, [])
+    return _split(values, (), paths.all.start, paths.all, [])
 
 
 def secret_cuts(values: dict[str, Any], paths: SecretPaths) -> list[str]:
     """The dotted paths ``split_secrets`` moves into the secret tree, in document order."""
     cuts: list[tuple[str | int, ...]] = []
-    _split(values, (), paths, cuts)
+    _split(values, (), paths.all.start, paths.all, cuts)
     return [format_path(c) for c in cuts]

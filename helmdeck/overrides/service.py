@@ -24,7 +24,6 @@ from helmdeck.errors import ConflictError, NotFoundError, UserError
 from helmdeck.overrides.context import Contexts, NeedsWrite, SiteContext
 from helmdeck.overrides.diff import values_diff
 from helmdeck.overrides.gate import WriteGate
-from helmdeck.overrides.inputs import parse_inputs
 from helmdeck.overrides.layers import Provenance, combined_provenance, files_key
 from helmdeck.overrides.redact import redact
 from helmdeck.overrides.requests import Reapply, UpdateRequest
@@ -52,9 +51,10 @@ from helmdeck.store.user_overrides import (
     lock_user_overrides,
     put_user_overrides,
 )
-from helmdeck.values.merge import coalesce, copy_values, merge_values
+from helmdeck.values import tree
+from helmdeck.values.merge import coalesce, merge_values
+from helmdeck.values.options import ValueOptions, documents, merge_value_options
 from helmdeck.values.paths import format_path, parse_path
-from helmdeck.values.tree import get
 
 T = TypeVar("T")
 # Revisions are stored as 32-bit integers on PostgreSQL; anything above cannot exist.
@@ -254,10 +254,10 @@ class OverrideService:
             name=chart,
             namespace=namespace,
             release=ref.release,
-            static=copy_values(self._redact(layers.base.static, reveal)),
-            system=copy_values(self._redact(layers.system, reveal)),
-            user=copy_values(self._redact(user, reveal)),
-            combined=copy_values(self._redact(combined, reveal)),
+            static=tree.copy(self._redact(layers.base.static, reveal)),
+            system=tree.copy(self._redact(layers.system, reveal)),
+            user=tree.copy(self._redact(user, reveal)),
+            combined=tree.copy(self._redact(combined, reveal)),
             provenance=provenance,
             version=version,
             chart_dir=layers.base.chart_dir,
@@ -304,7 +304,7 @@ class OverrideService:
         shown = self.get(chart, namespace)
         found = shown.provenance.get(key)
         if found is not None:
-            return Explanation(key, found.layer, found.fact, get(shown.combined, parts))
+            return Explanation(key, found.layer, found.fact, tree.get(shown.combined, parts, None))
         below = [k for k in shown.provenance if k.startswith(key + ".") or k.startswith(key + "[")]
         if below:
             listed = ", ".join(below[:5]) + (", ..." if len(below) > 5 else "")
@@ -351,7 +351,7 @@ class OverrideService:
                     continue
                 ref = ctx.refs[chart]
                 layers = self.contexts.layers(ctx, ref)
-                values = copy_values(layers.combined(stored.get((chart, ref.namespace), {})))
+                values = tree.copy(layers.combined(stored.get((chart, ref.namespace), {})))
                 out.append(ReleaseValues(
                     chart=chart, release=ref.release, namespace=ref.namespace,
                     chart_dir=layers.base.chart_dir, chart_version=layers.base.chart_version,
@@ -393,7 +393,9 @@ class OverrideService:
         either way, in the same transaction.
         """
         given = request.values
-        delta = parse_inputs(given.files, given.set, given.set_string, given.set_json)
+        delta = merge_value_options(ValueOptions(documents(given.files), set=given.set,
+                                                 set_string=given.set_string,
+                                                 set_json=given.set_json))
         with self.store.transaction() as s:
             ctx = self.contexts.read(s, secrets_for=chart)
             ref = self.contexts.ref(ctx.refs, chart, namespace)

@@ -1,7 +1,7 @@
 """``helmdeck patches attach``: the overrides that mount a patches ConfigMap into pods.
 
 openstack-helm charts take extra mounts per pod and container in
-``pod.mounts.<pod>.<container>.{volumes,volumeMounts}`` (helm-toolkit's snippet). Those are
+``pod.mounts.<pod>.<container>.{volumes,volumeMounts}``. Those are
 lists, and Helm replaces lists across value files, so the overrides carry the chart's
 current entries plus ours: adding the patches never drops a mount someone else set.
 """

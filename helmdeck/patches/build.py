@@ -13,8 +13,27 @@ from helmdeck.patches.unified import validate_diff
 
 SUFFIXES = (".patch", ".diff")
 KEY = re.compile(r"[-._a-zA-Z0-9]+")
+# Chart names are DNS labels (Helm's rule), so `<chart>-patches` is a valid ConfigMap name.
+CHART = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 # Kubernetes refuses ConfigMaps over 1 MiB; say so here rather than at apply time.
 MAX_BYTES = 1024 * 1024
+
+
+def _read(path: Path, directory: Path) -> str:
+    """A diff's text: a file of ``directory`` (a symlink must stay inside it), at most
+    ``MAX_BYTES``, UTF-8."""
+    if path.is_symlink() and not path.resolve().is_relative_to(directory.resolve()):
+        raise UserError(f"{path}: a symlink to {path.resolve()}, outside {directory}; copy the "
+                        "diff into the directory instead")
+    with path.open("rb") as f:
+        raw = f.read(MAX_BYTES + 1)
+    if len(raw) > MAX_BYTES:
+        raise UserError(f"{path}: over the 1 MiB a ConfigMap can hold; split the diff")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{path}: not UTF-8 text ({exc.reason}); binary diffs are "
+                        "not supported") from None
 
 
 def load_patches(directory: Path) -> dict[str, str]:
@@ -29,11 +48,7 @@ def load_patches(directory: Path) -> dict[str, str]:
         if not KEY.fullmatch(path.name):
             raise UserError(f"{path}: the file name is not a valid ConfigMap key; "
                             "use letters, digits, '-', '_' and '.'")
-        try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError as exc:
-            raise UserError(f"{path}: not UTF-8 text ({exc.reason}); binary diffs are "
-                            "not supported") from None
+        text = _read(path, directory)
         validate_diff(str(path), text)
         patches[path.name] = text
     size = sum(len(t.encode()) for t in patches.values())
@@ -64,6 +79,9 @@ def check_applies(directory: Path, patches: dict[str, str], tree: Path) -> None:
 
 def build_configmap(chart: str, patches: dict[str, str]) -> dict[str, Any]:
     """The ConfigMap manifest holding ``patches`` (file name -> diff text)."""
+    if not CHART.fullmatch(chart):
+        raise UserError(f"--chart {chart!r}: not a chart name; chart names are lower-case "
+                        "letters, digits and '-' (at most 63)")
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",

@@ -118,16 +118,16 @@ def image_mirror(out: Out, site: Site, chart_values: Mapping[str, Any]) -> None:
     render in several charts, so it is switched off.
     """
     registry = site.spec.registry
-    local_active = bool(get(chart_values, ("images", "local_registry", "active")))
+    local_active = bool(get(chart_values, ("images", "local_registry", "active"), None))
     if registry:
         fact = f"spec.registry: {registry}"
-        tags = get(chart_values, ("images", "tags")) or {}
+        tags = get(chart_values, ("images", "tags"), None) or {}
         for key in sorted(tags):
             image = tags[key]
             if isinstance(image, str) and image:
                 out.set(("images", "tags", key), mirror_image(image, registry), fact)
     if (registry or local_active) and get(
-        chart_values, ("manifests", "job_image_repo_sync")
+        chart_values, ("manifests", "job_image_repo_sync"), None
     ) is not None:
         why = (
             f"spec.registry: {registry} (images come from the mirror)"
@@ -180,7 +180,7 @@ def endpoints(
     """
     spec = snapshot.site.spec
     catalog = snapshot.catalog
-    eps = get(chart_values, ("endpoints",)) or {}
+    eps = get(chart_values, ("endpoints",), None) or {}
     out.set(
         ("endpoints", "cluster_domain_suffix"),
         spec.cluster_domain,
@@ -210,7 +210,7 @@ def endpoints(
     if (
         ref.chart != "rabbitmq"
         and rabbit is not None
-        and get(eps, ("oslo_messaging", "statefulset")) is not None
+        and get(eps, ("oslo_messaging", "statefulset"), None) is not None
     ):
         n, fact = cluster_size(facts)
         ss = ("endpoints", "oslo_messaging", "statefulset")
@@ -243,7 +243,7 @@ def admin_credentials(out: Out, snapshot: SiteSnapshot, chart_values: Mapping[st
     """
 
     def auth(etype: str) -> Mapping[str, Any]:
-        return get(chart_values, ("endpoints", etype, "auth")) or {}
+        return get(chart_values, ("endpoints", etype, "auth"), None) or {}
 
     region = snapshot.site.spec.region
     if "admin" in auth("identity"):

@@ -160,7 +160,7 @@ class ChartPlugin:
         p.cluster_replicas(out, facts, s.cluster_replicas)
         p.node_selectors(out, facts, s.labels)
         if s.component_tolerations:
-            declared = get(chart_values, ("pod", "tolerations")) or {}
+            declared = get(chart_values, ("pod", "tolerations"), None) or {}
             for path, placement in s.labels.items():
                 if len(path) == 1 and path[0] in declared:
                     p.tolerations(out, facts, path[0], [placement])

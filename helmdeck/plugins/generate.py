@@ -9,8 +9,8 @@ from helmdeck.errors import UserError
 from helmdeck.plugin import ChartRef, Generator, Plugin, SiteSnapshot, SystemOverrides
 from helmdeck.plugins.registry import Plugins
 from helmdeck.plugins.secrets import SecretPaths
-from helmdeck.values.paths import format_path, leaf_paths
-from helmdeck.values.tree import sort
+from helmdeck.values import tree
+from helmdeck.values.paths import format_path
 
 
 def required_secrets(plugins: Plugins, enabled: Iterable[str]) -> dict[str, Generator]:
@@ -24,7 +24,7 @@ def required_secrets(plugins: Plugins, enabled: Iterable[str]) -> dict[str, Gene
 def _undeclared(plugin: Plugin, values: dict[str, Any], paths: SecretPaths) -> list[str]:
     """Leaves at secret-looking paths the plugin did not declare a secret for."""
     declared = SecretPaths(p for s in plugin.secrets() for p in s.paths)
-    return [format_path(parts) for parts, value in leaf_paths(values)
+    return [format_path(parts) for parts, value in tree.leaves(values)
             if value is not None and paths.looks_secret(parts)
             and not declared.is_declared(parts)]
 
@@ -53,6 +53,6 @@ def system_overrides(
             "ChartSpec, so it is generated, redacted and guarded"
         )
     return SystemOverrides(
-        values=sort(result.values),
+        values=tree.sort(result.values),
         provenance=dict(sorted(result.provenance.items())),
     )

@@ -36,11 +36,15 @@ REGISTRY_PATTERN = (
     r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:[0-9]{1,5})?(/[a-z0-9]+([._-][a-z0-9]+)*)*$"
 )
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+# Release, distro and features pick values_overrides files by name: anything but these
+# characters (a '/' above all) could make a file name reach outside values_overrides.
+OVERRIDE_NAME_PATTERN = r"^[A-Za-z0-9._-]+$"
 
 LabelKey = Annotated[str, StringConstraints(pattern=LABEL_KEY_PATTERN, max_length=317)]
 LabelValue = Annotated[str, StringConstraints(pattern=LABEL_VALUE_PATTERN)]
 Registry = Annotated[str, StringConstraints(pattern=REGISTRY_PATTERN, max_length=255)]
 Uuid = Annotated[str, StringConstraints(pattern=UUID_PATTERN)]
+OverrideName = Annotated[str, StringConstraints(pattern=OVERRIDE_NAME_PATTERN, max_length=63)]
 
 # What the loader says when one of the patterns above does not match.
 PATTERN_MESSAGES = {
@@ -52,6 +56,8 @@ PATTERN_MESSAGES = {
     "without a scheme, e.g. registry.example.com:5000",
     UUID_PATTERN: "not a UUID: write it as 8-4-4-4-12 hex digits, or leave it null to have "
     "one generated",
+    OVERRIDE_NAME_PATTERN: "not a values_overrides name: use letters, digits, '.', '_' and "
+    "'-' only (it becomes part of a file name, e.g. 2026.1-ubuntu_noble.yaml)",
 }
 
 
@@ -138,9 +144,9 @@ class SiteSpec(_Model):
     cluster_domain: DnsName = "cluster.local"
     public_domain: DnsName
     tls: Tls = Tls()
-    release: str = "2026.1"
-    distro: str = "ubuntu_noble"
-    features: tuple[str, ...] = ()
+    release: OverrideName = "2026.1"
+    distro: OverrideName = "ubuntu_noble"
+    features: tuple[OverrideName, ...] = ()
     mode: Literal["production", "development"] = "production"
     registry: Registry | None = None
     charts: Charts = Charts()

@@ -10,10 +10,7 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from helmdeck.site.model import Role, Site
-
-Location = tuple[str | int, ...]
-Problem = tuple[Location, str]
-
+from helmdeck.values.located import Problem
 
 
 def raw_problems(data: Any) -> list[Problem]:
@@ -42,7 +39,7 @@ def raw_problems(data: Any) -> list[Problem]:
     return problems
 
 
-# Node labels helmdeck derives from roles and zones (DESIGN §2); a host's extra labels must not
+# Node labels helmdeck derives from roles and zones; a host's extra labels must not
 # set them, or a compute host could attract the control plane.
 ROLE_LABELS = (
     "openstack-control-plane",

@@ -6,7 +6,6 @@ write (``lock_user_overrides``), so concurrent updates never lose one another.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,6 +20,7 @@ from helmdeck.store.models import (
     UserOverrideRow,
     utcnow,
 )
+from helmdeck.values import tree
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ def get_user_overrides(s: Session, chart: str, ns: str) -> tuple[dict[str, Any],
     ).first()
     if row is None:
         return {}, 0
-    return copy.deepcopy(row.values), row.version
+    return tree.copy(row.values), row.version
 
 
 def lock_user_overrides(s: Session, chart: str, ns: str) -> tuple[dict[str, Any], int]:
@@ -63,7 +63,7 @@ def lock_user_overrides(s: Session, chart: str, ns: str) -> tuple[dict[str, Any]
         .where(UserOverrideRow.chart == chart, UserOverrideRow.namespace == ns)
         .with_for_update()
     ).one()
-    return copy.deepcopy(row.values), row.version
+    return tree.copy(row.values), row.version
 
 
 def put_user_overrides(
@@ -89,7 +89,7 @@ def put_user_overrides(
             revision=version,
             actor=actor,
             at=utcnow(),
-            values=copy.deepcopy(values),
+            values=tree.copy(values),
             diff=diff,
         )
     )
@@ -107,7 +107,7 @@ def list_user_overrides(s: Session) -> list[tuple[str, str, dict[str, Any], int]
             UserOverrideRow.version,
         ).order_by(UserOverrideRow.chart, UserOverrideRow.namespace)
     )
-    return [(c, n, copy.deepcopy(v), ver) for c, n, v, ver in rows if v]
+    return [(c, n, tree.copy(v), ver) for c, n, v, ver in rows if v]
 
 
 def list_revisions(s: Session, chart: str, ns: str) -> list[Revision]:
@@ -128,7 +128,7 @@ def get_revision(s: Session, chart: str, ns: str, n: int) -> Revision:
 
 def _bump(s: Session, chart: str, ns: str, values: dict[str, Any]) -> int:
     stmt = dialect_insert(s, UserOverrideRow).values(
-        chart=chart, namespace=ns, values=copy.deepcopy(values), version=1
+        chart=chart, namespace=ns, values=tree.copy(values), version=1
     )
     stmt = stmt.on_conflict_do_update(
         index_elements=["chart", "namespace"],
@@ -139,5 +139,5 @@ def _bump(s: Session, chart: str, ns: str, values: dict[str, Any]) -> int:
 
 
 def _revision(r: OverrideRevisionRow) -> Revision:
-    return Revision(r.revision, r.actor, r.at, copy.deepcopy(r.values), r.diff)
+    return Revision(r.revision, r.actor, r.at, tree.copy(r.values), r.diff)
 

@@ -13,10 +13,12 @@ import re
 from typing import Any
 
 from helmdeck.values.gonum import json_number
+from helmdeck.values.limits import MAX_DEPTH
 
 _GO_SPACE = " \t\r\n"
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+_BRACKET_OR_STRING = re.compile(r'"(?:[^"\\]|\\.)*"?|[\[\]{}]', re.S)
 
 
 class JSONValueError(ValueError):
@@ -25,6 +27,10 @@ class JSONValueError(ValueError):
     def __init__(self, message: str, pos: int) -> None:
         super().__init__(message)
         self.pos = pos
+
+
+class JSONDepthError(JSONValueError):
+    """Nesting beyond ``limits.MAX_DEPTH``: helmdeck's limit, not Go's grammar."""
 
 
 def _number(text: str) -> int | float:
@@ -52,15 +58,42 @@ def _fix_surrogates(value: Any) -> Any:
     return value
 
 
-def decode_prefix(text: str, pos: int) -> tuple[Any, int]:
+def _check_depth(text: str, pos: int, levels: int) -> None:
+    """Refuse a value starting at ``text[pos]`` with more than ``levels`` nested brackets.
+
+    A scan of the text (strings skipped), before the recursive decoder and everything after
+    it sees the value; it stops where the value's outermost bracket closes.
+    """
+    depth = 0
+    for m in _BRACKET_OR_STRING.finditer(text, pos):
+        c = m.group()
+        if c == "[" or c == "{":
+            depth += 1
+            if depth > levels:
+                raise JSONDepthError(
+                    f"nested deeper than {MAX_DEPTH} levels of maps and lists; flatten it",
+                    m.start())
+        elif c == "]" or c == "}":
+            depth -= 1
+            if depth == 0:
+                return
+
+
+def decode_prefix(text: str, pos: int, level: int = 0) -> tuple[Any, int]:
     """Go's ``json.Decoder.Decode`` of the value starting at ``text[pos]``: (value, end index).
 
     Like Go, the value ends where the grammar says it ends; what follows is left to the caller.
+    ``level`` is where the value will sit (0: it is a whole document); nesting that would go
+    beyond ``limits.MAX_DEPTH`` there is refused before decoding. The decoded value's nodes
+    are not counted here: ``limits.check_tree`` does that, knowing the input's name.
     """
     while pos < len(text) and text[pos] in _GO_SPACE:
         pos += 1
     if pos >= len(text):
         raise JSONValueError("unexpected end of JSON input", pos)
+    if text[pos] in "[{":
+        # +1: the innermost container may be empty; check_tree then applies the exact rule
+        _check_depth(text, pos, MAX_DEPTH - level + 1)
     try:
         value, end = _DECODER.raw_decode(text, pos)
     except json.JSONDecodeError as exc:

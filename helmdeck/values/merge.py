@@ -10,15 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-
-def copy_values(value: Any) -> Any:
-    """Deep copy of plain values data (dicts, lists, scalars), much faster than copy.deepcopy."""
-    if type(value) is dict:
-        return {k: copy_values(v) if type(v) is dict or type(v) is list else v
-                for k, v in value.items()}
-    if type(value) is list:
-        return [copy_values(v) if type(v) is dict or type(v) is list else v for v in value]
-    return value
+from helmdeck.values import tree
 
 
 def _merge_into(out: dict[str, Any], override: dict[str, Any]) -> None:
@@ -37,7 +29,7 @@ def merge_values(base: dict[str, Any], override: dict[str, Any]) -> dict[str, An
     """Helm's ``MergeMaps(base, override)``: override wins, maps merge recursively.
 
     The inputs are not changed; the result may share unchanged sub-trees with ``override``
-    and ``base``, so copy it (``copy_values``) before changing it in place.
+    and ``base``, so copy it (``tree.copy``) before changing it in place.
     """
     out = dict(base)
     _merge_into(out, override)
@@ -75,8 +67,8 @@ def coalesce(defaults: dict[str, Any], overrides: dict[str, Any]) -> dict[str, A
     A null in ``overrides`` removes the default key (and is dropped); a null with no default
     stays; nulls in the defaults never show. Inputs are not changed.
     """
-    result: dict[str, Any] = copy_values(overrides)
-    chart = copy_values(defaults)
+    result: dict[str, Any] = tree.copy(overrides)
+    chart = tree.copy(defaults)
     for key, default in chart.items():
         if key in result:
             value = result[key]

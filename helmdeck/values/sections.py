@@ -13,6 +13,7 @@ from typing import Any
 
 from helmdeck.fileio import write_atomic
 from helmdeck.values.errors import ValuesError
+from helmdeck.values.limits import NodeBudget
 from helmdeck.values.paths import format_path, parse_path
 from helmdeck.values.yamlio import dump_yaml, load_values_file
 
@@ -30,10 +31,11 @@ def split_source(spec: str) -> tuple[str, str | None]:
     return path, section
 
 
-def load_source(spec: str) -> dict[str, Any]:
-    """The values of ``FILE`` or of one section of it (a map, as Helm needs)."""
+def load_source(spec: str, budget: NodeBudget | None = None) -> dict[str, Any]:
+    """The values of ``FILE`` or of one section of it (a map, as Helm needs); ``budget`` is
+    shared with the other inputs of a merge (the whole file counts)."""
     path, section = split_source(spec)
-    values = load_values_file(path)
+    values = load_values_file(path, budget)
     if section is None:
         return values
     node: Any = values

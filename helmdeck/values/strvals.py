@@ -11,11 +11,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from helmdeck.values import gojson
 from helmdeck.values.errors import ValuesError
+from helmdeck.values.limits import (
+    MAX_DEPTH,
+    MAX_STRING_CHARS,
+    NodeBudget,
+    check_key,
+    check_string,
+    check_tree,
+    name_input,
+    read_bytes,
+    too_deep,
+)
 
 MAX_INDEX = 65536  # Helm's strvals.MaxIndex
 MAX_NESTED_NAME_LEVEL = 30  # Helm's strvals.MaxNestedNameLevel
@@ -69,15 +79,63 @@ class _Failure(Exception):
     """Go's recovered panics (type assertions on the wrong kind of value)."""
 
 
+class _SyntaxError(Exception):
+    """An expression Helm's parser refuses (the message carries the position)."""
+
+
 class _Parser:
+    """Helm's parser, plus the limits of ``limits.py``: ``depth`` arguments are the level of
+    the container being filled (0: the document), and every node built is taken from
+    ``budget``. Limit errors are raised at once, naming ``source``."""
+
     def __init__(self, text: str, data: dict[str, Any], reader: Reader | None,
+                 source: str, budget: NodeBudget,
                  json_values: bool = False, literal: bool = False) -> None:
         self.text = text
         self.pos = 0
         self.data = data
         self.reader = reader
+        self.source = source
+        self.budget = budget
         self.json_values = json_values
         self.literal = literal
+
+    # --- limits ---------------------------------------------------------------------------
+    def enter(self, depth: int) -> None:
+        """Refuse filling a container at level ``depth`` when its entries would be too deep."""
+        if depth >= MAX_DEPTH:
+            raise too_deep(f"{self.source} (at character {self.pos})")
+
+    def set(self, data: dict[str, Any], key: str, value: Any) -> None:
+        if key:
+            check_key(self.source, key)
+            self.budget.spend(self.source, 2)
+            data[key] = value
+
+    def set_index(self, lst: list[Any], index: int, value: Any) -> tuple[list[Any], Err]:
+        if 0 <= index <= MAX_INDEX:
+            self.budget.spend(self.source, max(1, index + 1 - len(lst)))
+        return _set_index(lst, index, value)
+
+    def json_value(self, depth: int) -> tuple[Any, Err]:
+        """The JSON value at ``self.pos``, to sit at level ``depth``; pos moves past it."""
+        try:
+            value, end = gojson.decode_prefix(self.text, self.pos, depth)
+        except gojson.JSONDepthError:
+            raise too_deep(self.source) from None
+        except gojson.JSONValueError as exc:
+            self.pos = exc.pos
+            return None, str(exc)
+        self.budget.spend(self.source, check_tree(self.source, value, depth))
+        self.pos = end
+        return value, None
+
+    def read_value(self, raw: str) -> Any:
+        assert self.reader is not None
+        value = self.reader(raw)
+        if type(value) is str:
+            check_string(self.source, value)
+        return value
 
     # --- scanning -------------------------------------------------------------------------
     def read(self) -> str | None:
@@ -108,21 +166,22 @@ class _Parser:
     # --- grammar --------------------------------------------------------------------------
     def parse(self) -> None:
         while True:
-            err = self.key(self.data, 0)
+            err = self.key(self.data, 0, 0)
             if err is None:
                 continue
             if err is EOF:
                 return
             assert isinstance(err, str)
-            raise ValuesError(f"{err} (at character {self.pos})")
+            raise _SyntaxError(f"{err} (at character {self.pos})")
 
-    def key(self, data: dict[str, Any], level: int) -> Err:
+    def key(self, data: dict[str, Any], level: int, depth: int) -> Err:
+        self.enter(depth)
         try:
-            return self._key(data, level)
+            return self._key(data, level, depth)
         except _Failure as exc:
             return f"unable to parse key: {exc}"
 
-    def _key(self, data: dict[str, Any], level: int) -> Err:
+    def _key(self, data: dict[str, Any], level: int, depth: int) -> Err:
         k, last = self.until("=[." if self.literal else "=[,.")
         if last is None:
             if not k:
@@ -139,13 +198,13 @@ class _Parser:
                 lst = existing
             else:
                 raise _Failure(f"{k!r} is {_kind(existing)}, not a list")
-            lst, err = self.list_item(lst, i, level)
-            _set(data, k, lst)
+            lst, err = self.list_item(lst, i, level, depth + 1)
+            self.set(data, k, lst)
             return err
         if last == "=":
-            return self.assign(lambda v: _set(data, k, v))
+            return self.assign(lambda v: self.set(data, k, v), depth + 1)
         if last == ",":
-            _set(data, k, "")
+            self.set(data, k, "")
             return f"key {k!r} has no value (cannot end with ,)"
         # last == "."
         level += 1
@@ -159,15 +218,15 @@ class _Parser:
             inner = existing
         else:
             raise _Failure(f"{k!r} is {_kind(existing)}, not a map")
-        err = self.key(inner, level)
+        err = self.key(inner, level, depth + 1)
         if err is None and not inner:
             return f"key map {k!r} has no value"
         if inner:
-            _set(data, k, inner)
+            self.set(data, k, inner)
         return err
 
-    def assign(self, store: Callable[[Any], None]) -> Err:
-        """The value after ``=`` for a map key; ``store`` sets it."""
+    def assign(self, store: Callable[[Any], None], depth: int) -> Err:
+        """The value after ``=`` for a map key, to sit at level ``depth``; ``store`` sets it."""
         if self.literal:
             store(self.text[self.pos:])
             self.pos = len(self.text)
@@ -176,13 +235,10 @@ class _Parser:
             if self.empty_value():
                 store(None)
                 return None
-            try:
-                value, end = gojson.decode_prefix(self.text, self.pos)
-            except gojson.JSONValueError as exc:
-                self.pos = exc.pos
-                return str(exc)
+            value, err = self.json_value(depth)
+            if err is not None:
+                return err
             store(value)
-            self.pos = end
             self.empty_value()
             return None
         values, status = self.value_list()
@@ -194,8 +250,7 @@ class _Parser:
             return EOF
         if isinstance(status, _NotList):
             raw, _ = self.until(",")
-            assert self.reader is not None
-            store(self.reader(raw))
+            store(self.read_value(raw))
             return None
         return status
 
@@ -210,7 +265,10 @@ class _Parser:
             return 0, f'strconv.Atoi: parsing "{raw}": value out of range'
         return n, None
 
-    def list_item(self, lst: list[Any], i: int, level: int) -> tuple[list[Any], Err]:
+    def list_item(self, lst: list[Any], i: int, level: int,
+                  depth: int) -> tuple[list[Any], Err]:
+        """Fill item ``i`` of ``lst``, a list at level ``depth``."""
+        self.enter(depth)
         if i < 0:
             return lst, f"negative {i} index not allowed"
         k, last = self.until("[.=")
@@ -222,30 +280,28 @@ class _Parser:
             if self.literal:
                 value = self.text[self.pos:]
                 self.pos = len(self.text)
-                return _set_index(lst, i, value)
+                return self.set_index(lst, i, value)
             if self.json_values:
                 if self.empty_value():
-                    return _set_index(lst, i, None)
-                try:
-                    value, end = gojson.decode_prefix(self.text, self.pos)
-                except gojson.JSONValueError as exc:
-                    self.pos = exc.pos
-                    return lst, str(exc)
-                lst, err = _set_index(lst, i, value)
+                    return self.set_index(lst, i, None)
+                start = self.pos
+                value, err = self.json_value(depth + 1)
                 if err is not None:
                     return lst, err
-                self.pos = end
+                lst, err = self.set_index(lst, i, value)
+                if err is not None:
+                    self.pos = start  # Helm stops before the value when the index is refused
+                    return lst, err
                 self.empty_value()
                 return lst, None
             values, status = self.value_list()
             if status is None:
-                return _set_index(lst, i, values)
+                return self.set_index(lst, i, values)
             if status is EOF:
-                return _set_index(lst, i, "")
+                return self.set_index(lst, i, "")
             if isinstance(status, _NotList):
                 raw, _ = self.until(",")
-                assert self.reader is not None
-                return _set_index(lst, i, self.reader(raw))
+                return self.set_index(lst, i, self.read_value(raw))
             return lst, status
         if last == "[":
             next_i, err = self.key_index()
@@ -256,10 +312,10 @@ class _Parser:
                 if type(lst[i]) is not list:
                     raise _Failure(f"index {i} is {_kind(lst[i])}, not a list")
                 current = lst[i]
-            inner_list, err = self.list_item(current, next_i, level)
+            inner_list, err = self.list_item(current, next_i, level, depth + 1)
             if err is not None:
                 return lst, err
-            return _set_index(lst, i, inner_list)
+            return self.set_index(lst, i, inner_list)
         # last == "."
         inner: dict[str, Any] = {}
         if len(lst) > i:
@@ -267,10 +323,10 @@ class _Parser:
                 inner = lst[i]
             else:
                 lst[i] = inner
-        err = self.key(inner, level)
+        err = self.key(inner, level, depth + 1)
         if err is not None:
             return lst, err
-        return _set_index(lst, i, inner)
+        return self.set_index(lst, i, inner)
 
     def empty_value(self) -> bool:
         """Skip blanks; True (and the comma consumed) at ``,`` or end of input."""
@@ -289,13 +345,13 @@ class _Parser:
         if c != "{":
             self.pos -= 1
             return [], _NOT_LIST
-        assert self.reader is not None
         values: list[Any] = []
         while True:
             raw, last = self.until(",}")
             if last is None:
                 return values, "list must terminate with '}'"
-            values.append(self.reader(raw))
+            self.budget.spend(self.source, 1)
+            values.append(self.read_value(raw))
             if last == "}":
                 nxt = self.read()
                 if nxt is not None and nxt != ",":
@@ -321,11 +377,6 @@ def _kind(value: Any) -> str:
     return f"the scalar {value!r}"
 
 
-def _set(data: dict[str, Any], key: str, value: Any) -> None:
-    if key:
-        data[key] = value
-
-
 def _set_index(lst: list[Any], index: int, value: Any) -> tuple[list[Any], Err]:
     if index < 0:
         return lst, f"negative {index} index not allowed"
@@ -338,45 +389,59 @@ def _set_index(lst: list[Any], index: int, value: Any) -> tuple[list[Any], Err]:
 
 
 def _run(flag: str, expr: str, into: dict[str, Any] | None, reader: Reader | None,
-         json_values: bool = False, literal: bool = False) -> dict[str, Any]:
+         budget: NodeBudget | None, json_values: bool = False,
+         literal: bool = False) -> dict[str, Any]:
+    source = name_input(flag, expr)
+    if len(expr) > MAX_STRING_CHARS:
+        raise ValuesError(f"{source}: an expression of {len(expr)} characters; at most "
+                          f"{MAX_STRING_CHARS} are accepted, put the values in a file instead")
     data: dict[str, Any] = {} if into is None else into
+    nodes = NodeBudget() if budget is None else budget
     try:
-        _Parser(expr, data, reader, json_values, literal).parse()
-    except ValuesError as exc:
+        _Parser(expr, data, reader, source, nodes, json_values, literal).parse()
+    except _SyntaxError as exc:
         raise ValuesError(f"{flag} {expr!r}: {exc}; see 'helm install --help' for the syntax") \
             from None
     return data
 
 
-def parse_set(expr: str, into: dict[str, Any] | None = None) -> dict[str, Any]:
-    """``--set``: typed values (int64, bool, null), ``{a,b}`` lists. Returns ``into`` (changed)."""
-    return _run("--set", expr, into, lambda raw: typed_value(raw, False))
+def parse_set(expr: str, into: dict[str, Any] | None = None,
+              budget: NodeBudget | None = None) -> dict[str, Any]:
+    """``--set``: typed values (int64, bool, null), ``{a,b}`` lists. Returns ``into`` (changed).
+
+    ``budget`` (here and below) is shared with the other inputs of one merge.
+    """
+    return _run("--set", expr, into, lambda raw: typed_value(raw, False), budget)
 
 
-def parse_set_string(expr: str, into: dict[str, Any] | None = None) -> dict[str, Any]:
+def parse_set_string(expr: str, into: dict[str, Any] | None = None,
+                     budget: NodeBudget | None = None) -> dict[str, Any]:
     """``--set-string``: like ``--set`` but every value stays a string."""
-    return _run("--set-string", expr, into, lambda raw: raw)
+    return _run("--set-string", expr, into, lambda raw: raw, budget)
 
 
-def parse_set_json(expr: str, into: dict[str, Any] | None = None) -> dict[str, Any]:
+def parse_set_json(expr: str, into: dict[str, Any] | None = None,
+                   budget: NodeBudget | None = None) -> dict[str, Any]:
     """``--set-json`` in ``key=JSON,key2=JSON`` form (an empty value is null)."""
-    return _run("--set-json", expr, into, None, json_values=True)
+    return _run("--set-json", expr, into, None, budget, json_values=True)
 
 
-def parse_set_literal(expr: str, into: dict[str, Any] | None = None) -> dict[str, Any]:
+def parse_set_literal(expr: str, into: dict[str, Any] | None = None,
+                      budget: NodeBudget | None = None) -> dict[str, Any]:
     """``--set-literal``: everything after the first ``=`` is the value, verbatim."""
-    return _run("--set-literal", expr, into, None, literal=True)
+    return _run("--set-literal", expr, into, None, budget, literal=True)
 
 
 def _read_file(path: str) -> str:
-
+    """A ``--set-file`` file's content, read within ``limits.MAX_DOCUMENT_BYTES``."""
     try:
-        return Path(path).read_text(encoding="utf-8")
+        return read_bytes(path).decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ValuesError(f"cannot read {path!r}: {exc}") from None
+        raise ValuesError(f"--set-file: cannot read {path!r}: {exc}") from None
 
 
 def parse_set_file(expr: str, into: dict[str, Any] | None = None,
-                   read: Callable[[str], str] = _read_file) -> dict[str, Any]:
+                   read: Callable[[str], str] = _read_file,
+                   budget: NodeBudget | None = None) -> dict[str, Any]:
     """``--set-file``: ``key=PATH``; the value is the file's content as a string."""
-    return _run("--set-file", expr, into, read)
+    return _run("--set-file", expr, into, read, budget)

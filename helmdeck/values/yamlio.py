@@ -21,8 +21,19 @@ from typing import Any
 import yaml
 from yaml import _yaml as _libyaml
 
+from helmdeck.values import tree
 from helmdeck.values.errors import ValuesError
 from helmdeck.values.gonum import float32_key, format_go_float, json_number
+from helmdeck.values.limits import (
+    MAX_DEPTH,
+    MAX_DOCUMENTS,
+    MAX_KEY_CHARS,
+    MAX_NODES,
+    MAX_STRING_CHARS,
+    NodeBudget,
+    check_document_text,
+    read_bytes,
+)
 from helmdeck.values.merge import merge_values
 
 _TAG = "tag:yaml.org,2002:"
@@ -191,13 +202,17 @@ def _allowed_alias_ratio(decodes: int) -> float:
     return 0.99 - 0.89 * ((decodes - _ALIAS_LOW) / (_ALIAS_HIGH - _ALIAS_LOW))
 
 
-def _copy(value: Any) -> Any:
-    """Deep copy of plain data (dicts, lists, scalars); each alias use gets its own copy."""
-    if type(value) is dict:
-        return {k: _copy(v) for k, v in value.items()}
-    if type(value) is list:
-        return [_copy(v) for v in value]
-    return value
+def _height(value: Any) -> int:
+    """Levels of maps and lists below ``value`` (0 for a scalar or an empty container)."""
+    height = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        node, level = stack.pop()
+        children = node.values() if type(node) is dict else node if type(node) is list else ()
+        for child in children:
+            height = max(height, level + 1)
+            stack.append((child, level + 1))
+    return height
 
 
 class _Frame:
@@ -228,10 +243,11 @@ _IN_PROGRESS = object()
 class _Decoder:
     """Builds one document from libyaml events with go-yaml v2's decode semantics."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, budget: int) -> None:
         self.parser = _libyaml.CParser(text)
         self.anchors: dict[str, Any] = {}
         self.decodes = 0
+        self.budget = budget  # nodes left for this document (earlier ones used the rest)
         self.aliased = 0
 
     def _check_aliases(self) -> None:
@@ -240,6 +256,26 @@ class _Decoder:
             raise _SemanticError(
                 "document contains excessive aliasing (alias expansion bounded like Helm's)"
             )
+
+    def _check_bounds(self, level: int) -> None:
+        """Refuse a value at ``level`` (a top-level key is at 1) or one node too many."""
+        if level > MAX_DEPTH:
+            raise _SemanticError(
+                f"nested deeper than {MAX_DEPTH} levels of maps and lists; flatten it")
+        if self.decodes > self.budget:
+            raise _SemanticError(
+                f"more than {MAX_NODES} keys, values and list items in all (aliases "
+                "expanded); split the values or drop what the chart does not need")
+
+    @staticmethod
+    def _check_scalar(text: str, parent: _Frame | None) -> None:
+        """Refuse an over-long key, or an over-long string value."""
+        if parent is not None and parent.is_map and not parent.key_set:
+            raise _SemanticError(
+                f"a key of {len(text)} characters; keys may have at most {MAX_KEY_CHARS}")
+        if len(text) > MAX_STRING_CHARS:
+            raise _SemanticError(f"a string of {len(text)} characters; strings may have "
+                                 f"at most {MAX_STRING_CHARS}")
 
     def decode(self) -> tuple[Any, bool]:
         """Return (value, found a document)."""
@@ -276,6 +312,10 @@ class _Decoder:
                     self.decodes += 1
                     if self.aliased > 100:
                         self._check_aliases()
+                    if len(stack) > MAX_DEPTH or self.decodes > self.budget:
+                        self._check_bounds(len(stack))
+                    if len(event.value) > MAX_KEY_CHARS:
+                        self._check_scalar(event.value, parent)
                     if merge_child:
                         raise _SemanticError(
                             "map merge requires map or sequence of maps as the value")
@@ -297,13 +337,15 @@ class _Decoder:
                     self.decodes += 1 + size
                     self.aliased += size
                     self._check_aliases()
+                    height = 0 if node_kind == "scalar" else _height(payload)
+                    self._check_bounds(len(stack) + height)
                     if merge_child and node_kind != "map":
                         raise _SemanticError(
                             "map merge requires map or sequence of maps as the value")
                     if node_kind == "scalar":
                         kind, value = payload
                     else:
-                        kind, value = node_kind, _copy(payload)
+                        kind, value = node_kind, tree.copy(payload)
                 elif cls is MappingStartEvent or cls is SequenceStartEvent:
                     is_map = cls is MappingStartEvent
                     if merge_child == 1 and not is_map:
@@ -317,6 +359,8 @@ class _Decoder:
                         self.decodes += 1
                         if self.aliased > 100:
                             self._check_aliases()
+                    if len(stack) > MAX_DEPTH or self.decodes > self.budget:
+                        self._check_bounds(len(stack))
                     if event.anchor is not None:
                         anchors[event.anchor] = _IN_PROGRESS
                     stack.append(_Frame(is_map, event.anchor, self.decodes - (nested != 2),
@@ -411,32 +455,43 @@ def _documents(text: str) -> list[tuple[int, str]]:
     return docs
 
 
-def _load_document(text: str) -> dict[str, Any]:
-    value, found = _Decoder(text).decode()
+def _load_document(text: str, budget: int) -> tuple[dict[str, Any], int]:
+    """The document's map, and the nodes it used of ``budget``."""
+    decoder = _Decoder(text, budget)
+    value, found = decoder.decode()
     if not found or value is None:
-        return {}
+        return {}, decoder.decodes
     kind, data = value
     if kind == "null":
-        return {}
+        return {}, decoder.decodes
     if kind != "map" and kind != "merge":
         what = {"seq": "array", "str": "string", "bool": "bool"}.get(kind, "number")
         raise _Located(
             f"cannot unmarshal {what} into values (the top level must be a map of keys)", 0, 0
         )
-    return data  # type: ignore[no-any-return]
+    return data, decoder.decodes
 
 
-def load_values(text: str, source: str = "<string>") -> dict[str, Any]:
-    """Parse a values file exactly as Helm's ``loader.LoadValues`` does (see module doc)."""
+def load_values(text: str, source: str = "<string>",
+                budget: NodeBudget | None = None) -> dict[str, Any]:
+    """Parse a values file exactly as Helm's ``loader.LoadValues`` does (see module doc),
+    within the limits of ``limits.py``; ``budget`` is shared with the other inputs of a merge.
+    """
 
+    check_document_text(source, text)
     try:
         docs = _documents(text)
     except _Located as exc:
         raise ValuesError(f"{source}:{exc.line + 1}:{exc.col + 1}: {exc}") from None
+    if len(docs) > MAX_DOCUMENTS:
+        raise ValuesError(f"{source}: {len(docs)} YAML documents ('---' lines); at most "
+                          f"{MAX_DOCUMENTS} are accepted in one file")
     result: dict[str, Any] = {}
+    nodes = NodeBudget() if budget is None else budget
     for offset, doc in docs:
         try:
-            current = _load_document(doc)
+            current, used = _load_document(doc, nodes.left)
+            nodes.spend(source, used)
         except _Located as exc:
             raise ValuesError(
                 f"{source}:{offset + exc.line + 1}:{exc.col + 1}: {exc}"
@@ -452,15 +507,15 @@ def load_values(text: str, source: str = "<string>") -> dict[str, Any]:
     return result
 
 
-def load_values_file(path: str | Path) -> dict[str, Any]:
-    """Read and parse a values file; a missing or unreadable file is a ValuesError."""
+def load_values_file(path: str | Path, budget: NodeBudget | None = None) -> dict[str, Any]:
+    """Read and parse a values file; a missing, unreadable or too large file is a ValuesError."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = read_bytes(path).decode("utf-8")
     except FileNotFoundError:
         raise ValuesError(f"{path}: no such file; check the path") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ValuesError(f"{path}: cannot read: {exc}") from None
-    return load_values(text, str(path))
+    return load_values(text, str(path), budget)
 
 
 class _GoResolver(yaml.resolver.Resolver):

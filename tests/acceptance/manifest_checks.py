@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import yaml
+from support.workloads import API_WORKLOADS, CLUSTER_WORKLOADS, OPENSTACK, PUBLIC_PATHS
 
 from helmdeck.site.model import Host, Role, Site
 
@@ -23,39 +24,7 @@ OVS = "openvswitch"
 NETWORK = "openstack-network-node"
 L3 = "l3-agent"
 
-# Workloads whose replicas are one per controller (development: one).
-API_WORKLOADS = {
-    "keystone": ["Deployment/keystone-api"],
-    "glance": ["Deployment/glance-api"],
-    "placement": ["Deployment/placement-api"],
-    "nova": [
-        "Deployment/nova-api-osapi",
-        "Deployment/nova-api-metadata",
-        "Deployment/nova-conductor",
-        "Deployment/nova-scheduler",
-        "Deployment/nova-novncproxy",
-    ],
-    "neutron": ["Deployment/neutron-server"],
-    "cinder": ["Deployment/cinder-api", "Deployment/cinder-scheduler"],
-    "horizon": ["Deployment/horizon"],
-    "heat": ["Deployment/heat-api", "Deployment/heat-cfn", "Deployment/heat-engine"],
-    "memcached": ["StatefulSet/memcached-memcached"],
-}
-CLUSTER_WORKLOADS = {
-    "mariadb": "StatefulSet/mariadb-server",
-    "rabbitmq": "StatefulSet/rabbitmq-rabbitmq",
-}
-# Public endpoint paths per chart: the URL must be <scheme>://<svc>.<public_domain><path>.
-PUBLIC_URLS = {
-    "keystone": [("keystone", "/v3")],
-    "glance": [("glance", "")],
-    "placement": [("placement", "/")],
-    "nova": [("nova", "/v2.1/")],
-    "neutron": [("neutron", "")],
-    "cinder": [("cinder", "/v3")],
-    "heat": [("heat", "/v1"), ("cloudformation", "/v1")],
-}
-OPENSTACK = ("keystone", "glance", "placement", "heat", "cinder", "nova", "neutron", "horizon")
+PUBLIC_URLS = PUBLIC_PATHS
 RABBIT_CLIENTS = ("keystone", "glance", "heat", "cinder", "nova", "neutron")
 
 

@@ -2,31 +2,18 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support import OSH_CHARTS
 
 from helmdeck.application import AppChart, Application, SiteTraits, When, load_application
 from helmdeck.errors import NotFoundError, UserError
 
-CHARTS = {
-    "mariadb",
-    "rabbitmq",
-    "memcached",
-    "openvswitch",
-    "keystone",
-    "glance",
-    "placement",
-    "heat",
-    "cinder",
-    "horizon",
-    "libvirt",
-    "nova",
-    "neutron",
-    "ovn",
-}
+CHARTS = {*OSH_CHARTS, "ovn"}
 
 
 def test_packaged_application_lists_the_14_charts_with_release_equal_name() -> None:
@@ -235,3 +222,84 @@ def test_levels_put_every_chart_after_all_its_dependencies(charts: list[AppChart
         assert level[c.name] == 1 + max((level[d] for d in c.depends_on), default=-1)
         for dep in c.depends_on:
             assert c.name in app.dependents(dep)
+
+
+@pytest.mark.parametrize(
+    "text, line, message",
+    [
+        ("charts:\n  - name: a\n  - name: b\n    wait: maybe\n", 4, "charts[1].wait: must be true"),
+        ("charts:\n  - name: a\n    depends_on:\n      - nope\n", 4,
+         "charts[0].depends_on[0]: chart a depends on unknown chart nope"),
+        ("charts:\n  - name: a\n  - name: a\n", 3,
+         "charts[1].name: chart listed twice: a (first at charts[0])"),
+        ("charts:\n  - name: a\n    when:\n      network: [ovn, ovm]\n", 4,
+         "charts[0].when.network: ovm is not a site network"),
+        ("name: x\ncharts:\n  - name: a\n    colour: red\n", 3,
+         "charts[0]: unknown key colour; allowed: depends_on, name, namespace"),
+        ("charts:\n  - name: a\n    depends_on: [b]\n  - name: b\n    depends_on: [a]\n", 3,
+         "charts[0].depends_on: dependency cycle a -> b -> a"),
+        ("charts:\n  - name: a\n    name: b\n", 3, "charts[0].name: duplicate key"),
+        ("charts: " + "[" * 300 + "]" * 300 + "\n", 1, "(yaml): nested deeper than 100 levels"),
+    ],
+)
+def test_problems_name_file_line_and_path(tmp_path: Path, text: str, line: int,
+                                          message: str) -> None:
+    path = _write(tmp_path, text)
+    with pytest.raises(UserError) as exc:
+        load_application(path)
+    assert str(exc.value).startswith(f"{path}:{line}: {message}")
+
+
+def test_every_problem_of_a_file_is_reported(tmp_path: Path) -> None:
+    text = "charts:\n  - {name: a, wait: 1}\n  - {name: b, timeout: 0}\n  - {release: c}\n"
+    with pytest.raises(UserError) as exc:
+        load_application(_write(tmp_path, text))
+    assert [line.split(": ", 1)[1] for line in str(exc.value).splitlines()] == [
+        "charts[0].wait: must be true or false",
+        "charts[1].timeout: must be a positive number of seconds",
+        "charts[2]: each chart needs a name; write `- name: <chart>`",
+    ]
+
+
+def test_the_model_is_strict_frozen_and_validated_however_built() -> None:
+    from dataclasses import FrozenInstanceError
+
+    from pydantic import ValidationError
+
+    chart = AppChart("a", "a")
+    with pytest.raises(FrozenInstanceError):
+        chart.name = "b"  # type: ignore[misc]
+    for bad in [lambda: AppChart("a", "a", depends_on=["b"]),  # type: ignore[arg-type]
+                lambda: AppChart("a", "a", timeout=0),
+                lambda: AppChart("a", "a", wait="yes"),  # type: ignore[arg-type]
+                lambda: When((("colour", ("red",)),))]:  # type: ignore[arg-type]
+        with pytest.raises(ValidationError):
+            bad()
+    with pytest.raises(UserError, match="application g: dependency cycle a -> b -> a"):
+        Application("g", (AppChart("a", "a", depends_on=("b",)),
+                          AppChart("b", "b", depends_on=("a",))))
+
+
+@st.composite
+def graphs(draw: st.DrawFn) -> list[AppChart]:
+    """Any dependency graph over a few names, cycles included."""
+    names = [f"c{i}" for i in range(draw(st.integers(1, 7)))]
+    return [AppChart(n, n, depends_on=tuple(draw(st.sets(st.sampled_from(names), max_size=3))))
+            for n in names]
+
+
+@settings(max_examples=80, deadline=None)
+@given(graphs())
+def test_a_graph_is_layered_or_its_cycle_named(charts: list[AppChart]) -> None:
+    deps = {c.name: set(c.depends_on) for c in charts}
+    try:
+        app = Application("gen", tuple(charts))
+    except UserError as exc:
+        cycle = str(exc).split("dependency cycle ", 1)[1].split(";")[0].split(" -> ")
+        assert cycle[0] == cycle[-1] == min(cycle)
+        assert all(b in deps[a] for a, b in itertools.pairwise(cycle))
+        return
+    level = {n: i for i, names in enumerate(app.levels()) for n in names}
+    assert all(names == sorted(names) for names in app.levels())
+    for c in charts:
+        assert level[c.name] == 1 + max((level[d] for d in c.depends_on), default=-1)

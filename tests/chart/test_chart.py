@@ -1,8 +1,9 @@
-"""Chart sources and the values_overrides selection (osh-conventions §5.2)."""
+"""Chart sources, the values_overrides selection and the checks of site names against it."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -15,6 +16,7 @@ from helmdeck.chart import (
     chart_defaults,
     chart_version,
     locate,
+    source_problems,
     static_override_files,
     static_overrides,
 )
@@ -180,3 +182,78 @@ def test_chart_version_errors(tmp_path: Path) -> None:
 
 def test_chart_without_values_has_empty_defaults(tmp_path: Path) -> None:
     assert chart_defaults(tmp_path) == {}
+
+
+UPSTREAM_FILES = {  # a few names as openstack-helm has them, in both layouts
+    "values_overrides/keystone": ["2026.1-ubuntu_noble.yaml", "2025.2-ubuntu_noble.yaml",
+                                  "tls.yaml", "gateway-tls.yaml", "tls-offloading.yaml"],
+    "openvswitch/values_overrides": ["ubuntu_noble.yaml", "dpdk.yaml"],
+}
+
+
+def upstream_like(tmp_path: Path) -> Path:
+    for folder, names in UPSTREAM_FILES.items():
+        (tmp_path / folder).mkdir(parents=True)
+        for name in names:
+            (tmp_path / folder / name).write_text("a: 1\n")
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("changes", "where", "message"),
+    [
+        ({"distro": "ubuntu_nobel"}, ("spec", "distro"), "did you mean ubuntu_noble?"),
+        ({"features": ["gateway", "tsl"]}, ("spec", "features", 1), "did you mean tls?"),
+        ({"release": "2026.2"}, ("spec", "release"), "did you mean 2026.1 or 2025.2?"),
+        ({"features": ["tls-ofloading"]}, ("spec", "features", 0), "did you mean tls-offloading?"),
+        ({"release": "zed"}, ("spec", "release"), "check the spelling"),
+    ],
+)
+def test_source_problems_name_unknown_release_distro_and_features(
+    tmp_path: Path, changes: dict[str, Any], where: tuple[str | int, ...], message: str
+) -> None:
+    source = upstream_like(tmp_path)
+    ((loc, text),) = source_problems(site({"path": str(source)}, **changes))
+    assert loc == where and message in text and str(source) in text
+
+
+def test_source_problems_accept_what_the_source_has(tmp_path: Path) -> None:
+    source = upstream_like(tmp_path)
+    for features in ([], ["tls"], ["gateway", "tls-offloading", "dpdk"], ["gateway-tls"]):
+        assert source_problems(site({"path": str(source)}, features)) == []
+    assert source_problems(site({"path": str(tmp_path / "nope")})) == [(
+        ("spec", "charts", "source", "path"),
+        f"directory {tmp_path / 'nope'} does not exist; point it at an openstack-helm "
+        "checkout or a directory of unpacked charts",
+    )]
+    plain = tmp_path / "plain"
+    (plain / "keystone").mkdir(parents=True)  # charts without values_overrides: nothing to check
+    assert source_problems(site({"path": str(plain)}, ["anything"], release="any")) == []
+    assert source_problems(site({"oci": "oci://r/c"}, ["tsl"])) == []  # checked once pulled
+
+
+@pytest.mark.skipif(not REFERENCE.is_dir(), reason="reference charts not available")
+def test_source_problems_against_the_reference_charts() -> None:
+    assert source_problems(site({"path": str(REFERENCE)}, ["tls", "gateway"])) == []
+    found = source_problems(site({"path": str(REFERENCE)}, ["tsl"], release="2026.2",
+                                 distro="ubuntu_nobel"))
+    assert [loc for loc, _ in found] == [("spec", "release"), ("spec", "distro"),
+                                         ("spec", "features", 0)]
+
+
+@pytest.mark.parametrize("name", ["../../../srv/evil", "a/b", "", "x y", "..\\x"])
+def test_override_names_never_become_paths(tmp_path: Path, name: str) -> None:
+    from pydantic import ValidationError
+
+    (tmp_path / "srv").mkdir()
+    (tmp_path / "srv" / "evil.yaml").write_text("owned: true\n")
+    with pytest.raises(ValidationError):
+        site({"path": str(tmp_path)}, release=name)
+    with pytest.raises(ValidationError):
+        site({"path": str(tmp_path)}, [name])
+    # a site that skipped validation is refused before any file name is made
+    good = site({"path": str(tmp_path)})
+    spec = good.spec.model_copy(update={"release": name})
+    bad = good.model_copy(update={"spec": spec})
+    with pytest.raises(UserError, match="not a values_overrides name"):
+        static_override_files(bad, "keystone")

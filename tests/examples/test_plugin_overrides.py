@@ -16,6 +16,9 @@ from helmdeck.plugin import ChartRef, SiteSnapshot
 from helmdeck.plugins.generate import required_secrets, system_overrides
 from helmdeck.plugins.registry import load_plugins
 from helmdeck.site.load import load_site_file
+from helmdeck.values import tree
+from helmdeck.values.paths import Path as ValuesPath
+from helmdeck.values.paths import format_path
 
 REPO = Path(__file__).resolve().parents[2]
 CHARTS_DIR = REPO / "examples" / "charts"
@@ -24,23 +27,12 @@ CHARTS_DIR = REPO / "examples" / "charts"
 FREE_ENDPOINT_MAPS = {"auth", "host_fqdn_override", "scheme", "port", "namespace"}
 
 
-def _leaves(node: Any, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
-    if isinstance(node, dict) and node:
-        return [p for k, v in node.items() for p in _leaves(v, (*prefix, str(k)))]
-    return [prefix]
-
-
-def _declared(values: dict[str, Any], path: tuple[str, ...]) -> bool:
+def _declared(values: dict[str, Any], path: ValuesPath) -> bool:
     if path[0] == "conf" or (
         path[0] == "endpoints" and len(path) > 2 and path[2] in FREE_ENDPOINT_MAPS
     ):
         return True
-    node: Any = values
-    for part in path:
-        if not isinstance(node, dict) or part not in node:
-            return False
-        node = node[part]
-    return True
+    return tree.has(values, path)
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +57,8 @@ def test_plugin_overrides_fit_and_render(chart: str, snapshot: SiteSnapshot) -> 
     generated = system_overrides(
         load_plugins()[chart], snapshot, snapshot.releases[chart], values
     ).values
-    assert [".".join(p) for p in _leaves(generated) if not _declared(values, p)] == []
+    undeclared = [p for p, _ in tree.leaves(generated) if not _declared(values, p)]
+    assert [format_path(p) for p in undeclared] == []
     rendered = render(CHARTS_DIR / chart, generated, release=chart, namespace="openstack")
     text = "".join(rendered.values())
     assert "registry.example.com:5000/" in text  # the site's mirror reached the images

@@ -103,7 +103,10 @@ def test_clean_chart_exits_0_silently(capsys: pytest.CaptureFixture[str]) -> Non
 def test_text_findings_and_exit_1_on_error(capsys: pytest.CaptureFixture[str]) -> None:
     rc, out, _ = run(capsys, fixture("osh002-fail"))
     assert rc == 1
-    (line,) = out.splitlines()
+    line, summary = out.splitlines()
+    assert line.split(": ", 1)[1].startswith("error OSH002 ")
+    assert summary == "lint: 1 error, 0 warnings, 0 info"
+    line = line.replace(": error OSH002", ": OSH002", 1)
     m = LINE.match(line)
     assert m and m["rule"] == "OSH002" and "labels.job" in m["message"]
     assert m["file"] == fixture("osh002-fail/templates/job-setup.yaml")

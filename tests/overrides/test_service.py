@@ -39,9 +39,10 @@ def test_layers_and_provenance(service: OverrideService) -> None:
     assert prov["conf.keystone.DEFAULT.debug"].layer == "user"
     assert prov["conf.keystone.DEFAULT.debug"].fact == "user override rev 1 by tester"
     # every combined leaf has a provenance, and nothing else does
-    from helmdeck.values.paths import format_path, leaf_paths
+    from helmdeck.values import tree
+    from helmdeck.values.paths import format_path
 
-    assert set(prov) == {format_path(p) for p, _ in leaf_paths(ov.combined)}
+    assert set(prov) == {format_path(p) for p, _ in tree.leaves(ov.combined)}
     assert (ov.release, ov.version, ov.depends_on) == ("keystone", 1, ("mariadb", "memcached"))
 
 
@@ -110,6 +111,10 @@ def test_inputs_apply_in_helm_order(service: OverrideService) -> None:
         ({"set": ["pod.replicas.api=0"]}, UserError, "values.schema.json"),
         ({"set": ["pod.replicas.api=many"]}, UserError, "values.schema.json"),
         ({"set": ["break_render=true"], "render_check": True}, UserError, "break_render is set"),
+        ({"files": ["a: " + "[" * 450 + "]" * 450]}, ValuesError, r"values\[0\]:1:.*nested"),
+        ({"set_json": ["a=" + '{"b":' * 450 + "1" + "}" * 450]}, ValuesError, "nested deeper"),
+        ({"files": ["a: " + "x" * (4 * 1024 * 1024)]}, ValuesError, "larger than"),
+        ({"set": ["a=1"] * 1001}, ValuesError, "at most 1000"),
     ],
 )
 def test_refused_updates_store_nothing(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from helmdeck.patches import (
     validate_diff,
 )
 from helmdeck.patches.build import check_applies
+from helmdeck.patches.unified import unquote
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 GOOD = FIXTURES / "good"
@@ -43,6 +45,47 @@ def test_several_files_hunks_and_no_newline_markers() -> None:
     assert validate_diff("p", text) == ["b/app/api.py", "b/new", "a/gone"]
 
 
+def test_git_quoted_names_and_headers_inside_the_tree_are_fine() -> None:
+    quoted = '--- "a/caf\\303\\251 \\"x\\"\\t"\n+++ "b/caf\\303\\251 \\"x\\"\\t"\t2024-01-01\n'
+    assert validate_diff("p", quoted + HUNK) == ['b/café "x"\t']
+    renamed = ("diff --git a/old name b/new name\nsimilarity index 90%\nrename from old name\n"
+               "rename to new name\n--- a/old name\n+++ b/new name\n" + HUNK)
+    assert validate_diff("p", renamed) == ["b/new name"]
+
+
+def git_quote(name: str) -> str:
+    """Quote a file name as git does (core.quotePath): C escapes, other bytes in octal."""
+    named = {7: "a", 8: "b", 9: "t", 10: "n", 11: "v", 12: "f", 13: "r", 34: '"', 92: "\\"}
+    out = []
+    for byte in name.encode():
+        if byte in named:
+            out.append("\\" + named[byte])
+        elif byte < 32 or byte >= 127:
+            out.append(f"\\{byte:03o}")
+        else:
+            out.append(chr(byte))
+    return '"' + "".join(out) + '"'
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(st.characters(exclude_categories=["Cs"]), min_size=1, max_size=12),
+       st.text("x \t", max_size=3))
+def test_unquote_reverses_gits_quoting(name: str, rest: str) -> None:
+    assert unquote(git_quote(name) + rest) == (name, rest)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.sampled_from(["a", "..", ".", "b c", "é"]), min_size=1, max_size=4))
+def test_quoted_paths_are_checked_after_decoding(parts: list[str]) -> None:
+    path = "/".join(["a", *parts])
+    text = f"--- {git_quote(path)}\n+++ {git_quote(path)}\n" + HUNK
+    if ".." in parts:
+        with pytest.raises(UserError, match="leaves the tree"):
+            validate_diff("p", text)
+    else:
+        assert validate_diff("p", text) == [path]
+
+
 def test_stripped_blank_context_line_counts_as_context() -> None:
     assert validate_diff("p", HEADER + "@@ -1,3 +1,3 @@\n a\n\n-b\n+c\n") == ["b/app/api.py"]
 
@@ -63,6 +106,22 @@ BAD = {
     "long": (HEADER + "@@ -1,2 +1,2 @@\n a\n-b\n+c\n d\n", 3, "says 2 old and 2 new"),
     "garbage-inside": (HEADER + "@@ -1,2 +1,2 @@\n a\n*b\n+c\n", 3, "the hunk has 1 and 1"),
     "both-null": ("--- /dev/null\n+++ /dev/null\n" + HUNK, 1, "both sides"),
+    "quoted-dotdot": ('--- "a/\\056\\056/etc/x"\n+++ "b/\\056\\056/etc/x"\n' + HUNK, 1,
+                      "a/../etc/x: '..' leaves the tree"),
+    "quoted-absolute": ('--- a/x\n+++ "\\057etc/x"\n' + HUNK, 2, "/etc/x: absolute path"),
+    "quoted-unclosed": ('--- "a/x\n+++ b/x\n' + HUNK, 1, "without its closing"),
+    "quoted-bad-escape": ('--- "a/\\qx"\n+++ b/x\n' + HUNK, 1, "unknown escape"),
+    "rename-to": ("diff --git a/x b/x\nsimilarity index 90%\nrename from x\n"
+                  "rename to ../../etc/x\n" + HEADER + HUNK, 4, "'..' leaves the tree"),
+    "rename-from": ("rename from /etc/shadow\nrename to y\n" + HEADER + HUNK, 1,
+                    "absolute path"),
+    "copy-to": ("copy from x\ncopy to ../x\n" + HEADER + HUNK, 2, "'..' leaves the tree"),
+    "copy-to-quoted": ('copy from x\ncopy to "\\056\\056/x"\n' + HEADER + HUNK, 2,
+                       "'..' leaves the tree"),
+    "diff-git": ("diff --git a/../x b/../x\n" + HEADER + HUNK, 1, "'..' leaves the tree"),
+    "diff-git-quoted": ('diff --git "a/\\056\\056/x" b/x\n' + HEADER + HUNK, 1,
+                        "'..' leaves the tree"),
+    "index": ("Index: ../x\n" + HEADER + HUNK, 1, "'..' leaves the tree"),
 }
 
 
@@ -91,6 +150,30 @@ def test_configmap_holds_every_diff() -> None:
     manifest = build_configmap("nova", load_patches(GOOD))
     assert manifest["metadata"]["name"] == "nova-patches"
     assert manifest["data"] == {p.name: p.read_text() for p in sorted(GOOD.iterdir())}
+
+
+@pytest.mark.parametrize("chart", ["../../x", "Nova", "nova/x", "", "-nova", "a" * 64, "nova_x"])
+def test_chart_must_be_a_dns_label(chart: str) -> None:
+    with pytest.raises(UserError, match="not a chart name"):
+        build_configmap(chart, {"a.patch": "x"})
+
+
+def test_symlinks_must_stay_in_the_directory(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.patch"
+    shutil.copy(GOOD / "0001-page-limit.patch", secret)
+    folder = tmp_path / "diffs"
+    shutil.copytree(GOOD, folder)
+    (folder / "0003-inside.patch").symlink_to(folder / "0001-page-limit.patch")
+    assert "0003-inside.patch" in load_patches(folder)
+    (folder / "0004-outside.patch").symlink_to(secret)
+    with pytest.raises(UserError, match=r"0004-outside.patch: a symlink to .*outside"):
+        load_patches(folder)
+
+
+def test_a_diff_over_a_configmap_is_refused_unread(tmp_path: Path) -> None:
+    (tmp_path / "big.patch").write_text(HEADER + HUNK + "x" * (2 * 1024 * 1024))
+    with pytest.raises(UserError, match="over the 1 MiB"):
+        load_patches(tmp_path)
 
 
 def test_load_patches_errors(tmp_path: Path) -> None:
@@ -194,9 +277,18 @@ def test_build_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     code, out, _ = run(capsys, "patches", "build", str(GOOD), "--chart", "glance")
     assert code == 0 and yaml.safe_load(out) == build_configmap("glance", load_patches(GOOD))
     target = tmp_path / "cm.yaml"
-    assert run(capsys, "patches", "build", str(GOOD), "--chart", "glance", "-o",
+    assert run(capsys, "patches", "build", str(GOOD), "--chart", "glance", "--out",
                str(target))[0] == 0
     assert yaml.safe_load(target.read_text())["metadata"]["name"] == "glance-patches"
+    code, out, _ = run(capsys, "patches", "build", str(GOOD), "--chart", "glance", "-o", "json")
+    assert code == 0 and json.loads(out) == build_configmap("glance", load_patches(GOOD))
+    code, out, err = run(capsys, "patches", "build", str(GOOD), "--chart", "glance", "-o",
+                         str(target))
+    assert code == 2 and out == "" and err == (
+        f"helmdeck: error: -o {target}: -o is the output format, yaml or json; to write the "
+        f"manifest to a file use --out {target}\n")
+    code, _, err = run(capsys, "patches", "build", str(GOOD), "--chart", "../../x")
+    assert code == 2 and err.count("\n") == 1 and "--chart '../../x': not a chart name" in err
     bad = tmp_path / "bad"
     bad.mkdir()
     (bad / "x.patch").write_text("--- a/x\n+++ b/x\n@@ -1,2 +1 @@\n-a\n+b\n")

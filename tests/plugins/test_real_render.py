@@ -17,6 +17,8 @@ import pytest
 import yaml
 from plugin_sites import CHARTS, DOMAIN, REGISTRY, build_site, overrides_for, snapshot
 from support import OSH_CHECKOUT
+from support.workloads import API_WORKLOADS as BASE_WORKLOADS
+from support.workloads import CLUSTER_WORKLOADS, OPENSTACK, PUBLIC_PATHS
 
 OSH = OSH_CHECKOUT
 pytestmark = pytest.mark.skipif(
@@ -24,24 +26,11 @@ pytestmark = pytest.mark.skipif(
     reason=f"no openstack-helm checkout at {OSH} (set HELMDECK_OSH_CHECKOUT); local check only",
 )
 
+# The real charts also run neutron's RPC server, and the clustered servers per controller.
 API_WORKLOADS = {
-    "keystone": ["Deployment/keystone-api"],
-    "glance": ["Deployment/glance-api"],
-    "placement": ["Deployment/placement-api"],
-    "nova": [
-        "Deployment/nova-api-osapi",
-        "Deployment/nova-api-metadata",
-        "Deployment/nova-conductor",
-        "Deployment/nova-scheduler",
-        "Deployment/nova-novncproxy",
-    ],
-    "neutron": ["Deployment/neutron-server", "Deployment/neutron-rpc-server"],
-    "cinder": ["Deployment/cinder-api", "Deployment/cinder-scheduler"],
-    "horizon": ["Deployment/horizon"],
-    "heat": ["Deployment/heat-api", "Deployment/heat-cfn", "Deployment/heat-engine"],
-    "memcached": ["StatefulSet/memcached-memcached"],
-    "mariadb": ["StatefulSet/mariadb-server"],
-    "rabbitmq": ["StatefulSet/rabbitmq-rabbitmq"],
+    **BASE_WORKLOADS,
+    "neutron": [*BASE_WORKLOADS["neutron"], "Deployment/neutron-rpc-server"],
+    **{chart: [name] for chart, name in CLUSTER_WORKLOADS.items()},
 }
 # workload -> the node label its pods must select
 SELECTORS = {
@@ -55,16 +44,8 @@ SELECTORS = {
     "Deployment/keystone-api": "openstack-control-plane",
     "StatefulSet/mariadb-server": "openstack-control-plane",
 }
-PUBLIC_URLS = {
-    "keystone": [f"https://keystone.{DOMAIN}/v3"],
-    "glance": [f"https://glance.{DOMAIN}"],
-    "placement": [f"https://placement.{DOMAIN}/"],
-    "nova": [f"https://nova.{DOMAIN}/v2.1/"],
-    "neutron": [f"https://neutron.{DOMAIN}"],
-    "cinder": [f"https://cinder.{DOMAIN}/v3"],
-    "heat": [f"https://heat.{DOMAIN}/v1", f"https://cloudformation.{DOMAIN}/v1"],
-}
-OPENSTACK = ("keystone", "glance", "placement", "heat", "cinder", "nova", "neutron", "horizon")
+PUBLIC_URLS = {chart: [f"https://{host}.{DOMAIN}{path}" for host, path in urls]
+               for chart, urls in PUBLIC_PATHS.items()}
 
 
 def _pod_spec(doc: dict[str, Any]) -> dict[str, Any] | None:

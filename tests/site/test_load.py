@@ -13,14 +13,9 @@ from hypothesis import strategies as st
 from support import as_site, site_doc
 
 from helmdeck.application import load_application
-from helmdeck.site.load import (
-    MAX_FILE_BYTES,
-    SiteFileError,
-    format_location,
-    load_site_file,
-    parse_site_yaml,
-    with_absolute_source,
-)
+from helmdeck.site.load import load_site_file, parse_site_yaml, with_absolute_source
+from helmdeck.values.limits import MAX_DOCUMENT_BYTES, MAX_NODES
+from helmdeck.values.located import DocumentError, format_location
 
 GOOD = """\
 apiVersion: helmdeck/v1
@@ -43,7 +38,7 @@ spec:
 
 
 def problems(text: str) -> list[str]:
-    with pytest.raises(SiteFileError) as exc:
+    with pytest.raises(DocumentError) as exc:
         parse_site_yaml(textwrap.dedent(text), "site.yaml", charts=load_application().names())
     lines = str(exc.value).splitlines()
     assert lines == exc.value.problems
@@ -283,7 +278,7 @@ def test_alias_expansion_is_bounded() -> None:
         )
     found = problems("\n".join(bomb) + "\n")
     assert re.match(
-        r"site.yaml:\d+: .*: more than 1000000 values after expanding aliases", found[0]
+        rf"site.yaml:\d+: .*: more than {MAX_NODES} values after expanding aliases", found[0]
     )
 
 
@@ -293,12 +288,12 @@ def test_file_errors(tmp_path: Path) -> None:
     with pytest.raises(UserError, match=r"missing.yaml: cannot read"):
         load_site_file(tmp_path / "missing.yaml")
     big = tmp_path / "big.yaml"
-    big.write_bytes(b"#" * (MAX_FILE_BYTES + 1))
-    with pytest.raises(SiteFileError, match=r"big.yaml:1: \(file\): larger than"):
+    big.write_bytes(b"#" * (MAX_DOCUMENT_BYTES + 1))
+    with pytest.raises(DocumentError, match=r"big.yaml:1: \(file\): larger than"):
         load_site_file(big)
     bad = tmp_path / "bad.yaml"
     bad.write_bytes(b"\xff\xfe")
-    with pytest.raises(SiteFileError, match=r"bad.yaml:1: \(file\): not UTF-8"):
+    with pytest.raises(DocumentError, match=r"bad.yaml:1: \(file\): not UTF-8"):
         load_site_file(bad)
 
 
@@ -362,5 +357,21 @@ def test_dumped_sites_parse_back_identically(
 def test_arbitrary_text_is_a_site_or_a_site_file_error(text: str) -> None:
     try:
         parse_site_yaml(text, "f.yaml")
-    except SiteFileError as exc:
+    except DocumentError as exc:
         assert all(line.startswith("f.yaml:") for line in exc.problems)
+
+
+@pytest.mark.parametrize("depth", [101, 450, 5000])
+def test_deep_nesting_is_one_line_not_a_recursion_error(depth: int) -> None:
+    flow = problems(edit("  storage:\n", f"  region: {'[' * depth}{']' * depth}\n  storage:\n"))
+    assert len(flow) == 1 and "nested deeper than 100 levels" in flow[0]
+    block = problems(edit("  storage:\n", "  region:\n" + "    - " * 1 + "- " * depth + "x\n"
+                          "  storage:\n"))
+    assert len(block) == 1 and "nested deeper than 100 levels" in block[0]
+
+
+def test_aliases_cannot_nest_a_site_past_the_limit() -> None:
+    half = "[" * 60 + "]" * 60
+    text = edit("  storage:\n", f"  region: [&a {half}, {'[' * 50}*a{']' * 50}]\n  storage:\n")
+    found = problems(text)
+    assert len(found) == 1 and "nested deeper than 100 levels" in found[0]

@@ -57,7 +57,7 @@ def run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> 
 @pytest.fixture
 def site_file(tmp_path: Path) -> Path:
     path = tmp_path / "conf" / "site.yaml"
-    path.parent.mkdir()
+    (path.parent / "charts").mkdir(parents=True)  # the chart source must exist
     path.write_text(SITE)
     return path
 
@@ -292,3 +292,34 @@ def test_secret_set_refuses_names_no_enabled_chart_uses(
     with open_store(env) as st, st.transaction() as s:
         actors = {e.actor for e in audit.audit_log(s) if e.action == "secret.set"}
     assert actors == {config.actor()}
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("  registry:", "  distro: ubuntu_nobel\n  registry:",
+         ":6: spec.distro: distro ubuntu_nobel: no values_overrides file under"),
+        ("  registry:", "  features: [tsl]\n  registry:",
+         ":6: spec.features[0]: feature tsl: no values_overrides file under"),
+        ("  registry:", '  release: "2026.2"\n  registry:', ":6: spec.release: release 2026.2"),
+        ("  registry:", '  release: "../../../srv/evil"\n  registry:',
+         ":6: spec.release: not a values_overrides name"),
+        ("path: ./charts", "path: ./nowhere",
+         ":7: spec.charts.source.path: directory"),
+    ],
+)
+def test_names_and_source_are_checked_against_the_charts(
+    env: str, helmdeck_home: Path, run: Run, site_file: Path, old: str, new: str, message: str
+) -> None:
+    overrides = site_file.parent / "charts" / "values_overrides" / "keystone"
+    overrides.mkdir(parents=True)
+    for name in ("2026.1-ubuntu_noble.yaml", "tls.yaml"):
+        (overrides / name).write_text("a: 1\n")
+    assert run("site", "validate", str(site_file))[0] == 0
+    site_file.write_text(SITE.replace(old, new, 1))
+    for command in ("validate", "import"):
+        rc, out, err = run("site", command, str(site_file))
+        assert rc == 2 and out == "" and f"{site_file}{message}" in err, err
+        assert len(err.splitlines()) == 1
+    with open_store() as store, store.transaction() as s:
+        assert sites.load_site(s) is None

@@ -286,3 +286,53 @@ def _numbers(value: Any) -> list[int]:
     if isinstance(value, list):
         return [n for v in value for n in _numbers(v)]
     return [value] if isinstance(value, int) and not isinstance(value, bool) else []
+
+
+MERGE_KEYS = st.sampled_from(["a", "b", "c", "a.b", "a.c", "b.a"])
+MERGE_SCALARS = st.sampled_from(["1", "x", "true", "null", "007", ""])
+
+
+@st.composite
+def flat_expression(draw: Any, json_values: bool = False) -> str:
+    """key=value items over a few dotted keys, without list indices (see below)."""
+    items = []
+    for _ in range(draw(st.integers(1, 3))):
+        value = draw(MERGE_SCALARS)
+        if json_values:
+            # no map values: key={...} replaces the key, where a merge would not
+            value = draw(st.sampled_from(['1', '"x"', "null", "[1, 2]", "true"]))
+        items.append(f"{draw(MERGE_KEYS)}={value}")
+    return ",".join(items)
+
+
+JSON_OBJECTS = st.sampled_from(['{"a": {"d": 1}}', '{"b": null}', '{"c": [1]}'])
+
+
+@cfg(120)
+@given(st.lists(VALUE_MAPS, max_size=3),
+       st.lists(st.one_of(flat_expression(True), JSON_OBJECTS), max_size=2),
+       st.lists(flat_expression(), max_size=2), st.lists(flat_expression(), max_size=2),
+       st.lists(flat_expression(), max_size=2))
+def test_value_options_merge_in_helms_order(files: list[dict[str, Any]], set_json: list[str],
+                                            set_: list[str], set_string: list[str],
+                                            set_literal: list[str]) -> None:
+    """Files, then --set-json, --set, --set-string, --set-literal, as Helm's MergeValues.
+
+    Helm parses each expression into the values so far; for expressions without list
+    indices that is merging the expression's own map (Helm's MergeMaps, taken from a chart's
+    multi-document values.yaml), except where a path runs through a non-map, which both
+    refuse (those cases are skipped).
+    """
+    from helmdeck.values.options import ValueOptions, documents, merge_value_options
+
+    opts = ValueOptions(documents([json.dumps(f) for f in files]), set=set_,
+                        set_string=set_string, set_json=set_json, set_literal=set_literal)
+    ours = mine(merge_value_options, opts)
+    assume(ours != "ERROR")
+    parts = [*files, *(json.loads(e) if e.startswith("{") else helm.parse_set_json(e)
+                       for e in set_json),
+             *(helm.parse_set_string(e) for e in set_), *(
+                 helm.parse_set_string_values(e) for e in set_string),
+             *(helm.parse_set_literal(e) for e in set_literal)]
+    assume(parts)
+    assert ours == chart_with("---\n".join(json.dumps(p) + "\n" for p in parts)).values

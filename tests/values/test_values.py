@@ -17,14 +17,7 @@ from helmdeck.values import strvals
 from helmdeck.values.errors import ValuesError
 from helmdeck.values.merge import coalesce, merge_values
 from helmdeck.values.options import ValueOptions, merge_value_options
-from helmdeck.values.paths import (
-    delete_path,
-    format_path,
-    get_path,
-    leaf_paths,
-    parse_path,
-    set_path,
-)
+from helmdeck.values.paths import format_path, parse_path
 from helmdeck.values.sections import chunk, load_source, split_source
 from helmdeck.values.yamlio import dump_json, dump_yaml, load_values, load_values_file
 
@@ -272,20 +265,7 @@ def test_format_then_parse_path_round_trips(parts: list[str]) -> None:
 
 
 def test_path_helpers() -> None:
-    values: dict[str, Any] = {"a": {"b.c": [1, {"d": 2}], "e": {}}}
     assert format_path(("a", "b.c", 1, "d")) == "a.b\\.c[1].d"
-    assert get_path(values, ("a", "b.c", 1, "d")) == 2
-    with pytest.raises(KeyError):
-        get_path(values, ("a", "zz"))
-    assert list(leaf_paths(values)) == [(("a", "b.c"), [1, {"d": 2}]), (("a", "e"), {})]
-    set_path(values, ("x", "y"), 1)
-    assert values["x"] == {"y": 1}
-    with pytest.raises(ValuesError):
-        set_path(values, ("x", "y", "z"), 1)
-    delete_path(values, ("x", "y"))
-    assert values["x"] == {}
-    with pytest.raises(KeyError):
-        delete_path(values, ("x", "y"))
     with pytest.raises(ValuesError):
         parse_path("a..b")
 
@@ -329,3 +309,37 @@ def test_cli_chunk(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
         "common.yaml", "glance.yaml", "keystone.yaml"]
+
+
+@settings(max_examples=60, deadline=None, database=None)
+@given(st.lists(st.dictionaries(st.sampled_from("abc"), st.integers(0, 3) | st.none(),
+                                max_size=3), max_size=3),
+       st.lists(st.sampled_from(["a=1", "b.c=x", "d[1]=2"]), max_size=3))
+def test_files_and_documents_merge_alike(tmp_path_factory: pytest.TempPathFactory,
+                                         docs: list[dict[str, Any]], sets: list[str]) -> None:
+    """The CLI reads FILE[:section] from disk, an update gets the same files as text: one
+    function, one result."""
+    from helmdeck.values.options import documents
+
+    folder = tmp_path_factory.mktemp("files")
+    texts = [dump_yaml(d) for d in docs]
+    paths = []
+    for i, text in enumerate(texts):
+        (folder / f"{i}.yaml").write_text(text)
+        paths.append(str(folder / f"{i}.yaml"))
+
+    def outcome(opts: ValueOptions) -> Any:
+        try:
+            return merge_value_options(opts)
+        except ValuesError as exc:
+            return str(exc).split(": ", 1)[-1]
+
+    from_disk = outcome(ValueOptions(paths, set=sets))
+    assert outcome(ValueOptions(documents(texts), set=sets)) == from_disk
+
+
+def test_document_errors_name_the_document() -> None:
+    from helmdeck.values.options import documents
+
+    with pytest.raises(ValuesError, match=r"^values\[1\]:\d+:\d+: "):
+        merge_value_options(ValueOptions(documents(["a: 1", "[1"])))

@@ -35,7 +35,7 @@ def _extra(out: Out, *, snapshot: SiteSnapshot, values: Mapping[str, Any], **_: 
     site = snapshot.site
     storage = site.spec.storage
     fact = storage_fact(site)
-    backends = get(values, ("conf", "backends")) or {}
+    backends = get(values, ("conf", "backends"), None) or {}
     rbd = sorted(
         n
         for n, c in backends.items()
@@ -52,7 +52,7 @@ def _extra(out: Out, *, snapshot: SiteSnapshot, values: Mapping[str, Any], **_: 
     user, user_fact, uuid, uuid_fact = ceph_identity(snapshot)
     pool = storage.ceph.pools.volumes
     pool_fact = f"spec.storage.ceph.pools.volumes: {pool}"
-    pools = get(values, ("conf", "ceph", "pools")) or {}
+    pools = get(values, ("conf", "ceph", "pools"), None) or {}
     for name in rbd:
         old_pool = backends[name].get("rbd_pool")
         base = ("conf", "backends", name)
