@@ -2,8 +2,10 @@
 
 One store, one loaded application definition and one secret box are shared by all requests;
 each request gets its own ``OverrideService`` so the audit log names the caller's role. Every
-error leaves as ``{"detail": "<one line>"}``: operator mistakes with their own status (400,
-404, 409), malformed requests as 400 naming the field, never with the offending value.
+error leaves as ``{"detail": "<one line>", "error_message": "<sysinv's fault>"}``: operator
+mistakes with their own status (400, 404, 409; 400 in sysinv's forms), malformed requests as
+400 naming the field, never with the offending value. The OpenAPI document lists, for each
+operation, the statuses it gives (FastAPI's 422 never happens: it is removed).
 """
 
 from __future__ import annotations
@@ -14,14 +16,23 @@ from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any, cast
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
+from starlette.exceptions import HTTPException
 
 from helmdeck.api.auth import TokenVerifier
 from helmdeck.api.cache import ShowCache
-from helmdeck.api.middleware import MAX_BODY_BYTES, BodyLimitMiddleware, CrashGuardMiddleware
+from helmdeck.api.middleware import (
+    MAX_BODY_BYTES,
+    BodyLimitMiddleware,
+    CrashGuardMiddleware,
+    error_body,
+)
+from helmdeck.api.query import known_query
 from helmdeck.api.routes import router
 from helmdeck.application import Application, load_application
 from helmdeck.errors import UserError
@@ -50,6 +61,7 @@ def create_app(
         # code. The OpenAPI document itself stays at /openapi.json.
         docs_url=None,
         redoc_url=None,
+        dependencies=[Depends(known_query)],
     )
     if store.dialect == "sqlite":
         store = cast(Store, SerialStore(store))
@@ -60,6 +72,8 @@ def create_app(
     app.include_router(router)
     app.add_exception_handler(UserError, _user_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     # Added last = outermost: the size check runs before routing, the guard around everything.
     app.add_middleware(BodyLimitMiddleware, limit=max_body)
     app.add_middleware(CrashGuardMiddleware)
@@ -125,9 +139,39 @@ def _version() -> str:
         return "0"
 
 
+def _error(detail: str, status: int, headers: dict[str, str] | None = None) -> JSONResponse:
+    detail = _one_line(detail)
+    return JSONResponse(error_body(detail, status), status_code=status, headers=headers)
+
+
 async def _user_error(request: Request, exc: Exception) -> JSONResponse:
     status = exc.http_status if isinstance(exc, UserError) else 400
-    return JSONResponse({"detail": _one_line(str(exc))}, status_code=status)
+    if getattr(request.state, "sysinv", False) and status in (404, 409):
+        status = 400  # sysinv answers every operator mistake with 400
+    return _error(str(exc), status)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    """401/403 from the token check, and Starlette's own 404/405, in the same two shapes."""
+    if not isinstance(exc, HTTPException):
+        return _error("internal error", 500)
+    detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+    if exc.status_code == 404 and detail == "Not Found":
+        detail = (f"{request.method} {request.url.path[:200]}: no such route; the routes are "
+                  "listed in /openapi.json")
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        # Starlette names the methods of the first route on the path only; name them all.
+        allowed = sorted({m for r in router.routes if isinstance(r, APIRoute)
+                          and r.path_regex.match(request.url.path) for m in r.methods or ()})
+        headers["Allow"] = ", ".join(allowed)
+        detail = (f"{request.method}: not allowed on {request.url.path[:200]}; allowed: "
+                  f"{headers['Allow'] or 'see /openapi.json'}")
+    return _error(detail, exc.status_code, headers=headers)
+
+
+# Parts of a validation error's location that name no input: the body's tagged union.
+_LOC_NOISE = frozenset({"helmdeck", "sysinv"})
 
 
 async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
@@ -135,10 +179,26 @@ async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
     errors = exc.errors() if isinstance(exc, RequestValidationError) else []
     parts = []
     for err in errors[:3]:
-        loc = ".".join(str(p) for p in err.get("loc", ()))
+        loc = ".".join(str(p) for p in err.get("loc", ()) if p not in _LOC_NOISE)
         parts.append(f"{loc}: {err.get('msg', 'invalid')}")
     detail = "; ".join(parts) or "request: invalid"
-    return JSONResponse({"detail": _one_line(detail)}, status_code=400)
+    return _error(detail, 400)
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's document without the 422 it adds to every operation: malformed requests
+    are 400 here, and each route lists the statuses it gives."""
+    if app.openapi_schema is None:
+        doc = get_openapi(title=app.title, version=app.version, summary=app.summary,
+                          routes=app.routes)
+        for path in doc.get("paths", {}).values():
+            for operation in path.values():
+                operation.get("responses", {}).pop("422", None)
+        schemas = doc.get("components", {}).get("schemas", {})
+        for name in ("HTTPValidationError", "ValidationError"):
+            schemas.pop(name, None)
+        app.openapi_schema = doc
+    return app.openapi_schema
 
 
 def _one_line(text: str) -> str:

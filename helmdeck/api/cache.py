@@ -1,4 +1,5 @@
-"""Rendered ``GET /v1/helm_charts/{name}`` bodies, each kept with the key it is exact for.
+"""Rendered chart bodies (``GET /v1/helm_charts/{name}``), each kept with the key it is exact
+for.
 
 Computing a chart's overrides runs its plugin and dumps three YAML documents, far more than
 serving them; the result changes only when the store's generation, the chart's user
@@ -13,13 +14,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Hashable
 
-Slot = tuple[str, str, bool]  # (chart, namespace, full)
+Slot = tuple[str, str, str]  # (chart, namespace, form of the body: plain, full or sysinv)
 
 _MAX_SLOTS = 1024
 
 
 class ShowCache:
-    """One entry per (chart, namespace, full): the newest body computed and its key."""
+    """One entry per (chart, namespace, form): the newest body computed and its key."""
 
     def __init__(self) -> None:
         self._entries: dict[Slot, tuple[Hashable, bytes, str]] = {}

@@ -20,7 +20,14 @@ import httpx
 from helmdeck.check import Inconsistency
 from helmdeck.endpoints.catalog import INTERFACES, CatalogEntry
 from helmdeck.errors import ConflictError, NotFoundError, UserError
-from helmdeck.overrides import ChartInfo, ChartOverrides, Explanation, Updated, UpdateRequest
+from helmdeck.overrides import (
+    ApplicationStatus,
+    ChartInfo,
+    ChartOverrides,
+    Explanation,
+    Updated,
+    UpdateRequest,
+)
 from helmdeck.overrides.layers import Provenance
 from helmdeck.plugins.secrets import SecretPaths
 from helmdeck.store.user_overrides import Revision
@@ -43,6 +50,7 @@ class RemoteOverrideService:
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.url = url.rstrip("/")
+        self._app_name: str | None = None
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._http = httpx.Client(
             base_url=self.url, headers=headers, timeout=timeout, transport=transport
@@ -64,6 +72,18 @@ class RemoteOverrideService:
         self.close()
 
     # --- reads ---------------------------------------------------------------------------------
+
+    @property
+    def app_name(self) -> str:
+        """The server's application (read once)."""
+        if self._app_name is None:
+            self._app_name = self.application_status().name
+        return self._app_name
+
+    def application_status(self) -> ApplicationStatus:
+        body = self._call("GET", "/v1/apps").json()["apps"][0]
+        return ApplicationStatus(body["name"], body["status"], body["progress"], body["active"],
+                                 tuple(body["charts"]), tuple(body["reapply"]))
 
     def list_charts(self) -> list[ChartInfo]:
         body = self._call("GET", "/v1/helm_charts").json()
@@ -87,6 +107,7 @@ class RemoteOverrideService:
             chart_dir=Path(body["chart_dir"]),
             chart_version=body["chart_version"],
             depends_on=tuple(body["depends_on"]),
+            enabled=body.get("enabled", True),
         )
 
     def effective(self, chart: str, namespace: str, *, reveal: bool = False) -> dict[str, Any]:
@@ -135,9 +156,11 @@ class RemoteOverrideService:
                if_match: int | None = None) -> Updated:
         response = self._call(
             "PATCH", _chart_path(chart), params={"namespace": namespace},
-            json=request.model_dump(), headers=_if_match(if_match),
+            json=request.model_dump(exclude_none=True), headers=_if_match(if_match),
         )
-        return Updated(_values(response.json()["user_overrides"]), _version(response))
+        body = response.json()
+        return Updated(_values(body["user_overrides"]), _version(response),
+                       reapply=request.reapply if body.get("reapply") else None)
 
     def delete(self, chart: str, namespace: str, *, if_match: int | None = None) -> None:
         self._call("DELETE", _chart_path(chart), params={"namespace": namespace},

@@ -25,8 +25,17 @@ _FRAMES_LOGGED = 8
 log = logging.getLogger("helmdeck.api")
 
 
+def error_body(detail: str, status: int) -> dict[str, str]:
+    """Every error's body: helmdeck's one-line ``detail`` and, beside it, StarlingX sysinv's
+    ``error_message`` (a JSON *string* holding the fault, which is what its ``system`` client
+    parses and prints the ``faultstring`` of)."""
+    fault = {"faultcode": "Server" if status >= 500 else "Client", "faultstring": detail,
+             "debuginfo": None}
+    return {"detail": detail, "error_message": json.dumps(fault)}
+
+
 async def _send_json(send: Send, status: int, detail: str, *, close: bool = False) -> None:
-    body = json.dumps({"detail": detail}).encode()
+    body = json.dumps(error_body(detail, status)).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     if close:
         headers.append((b"connection", b"close"))

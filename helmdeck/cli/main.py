@@ -6,6 +6,7 @@ the full tool pulls in SQLAlchemy, FastAPI and Helm's engine.
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import sys
 
@@ -33,6 +34,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                              "Change a chart's user overrides (validated before storing)."),
     "helm-override-delete": ("helmdeck.cli.overrides_cmd:helm_override_delete",
                              "Delete a chart's user overrides."),
+    "helm-chart-attribute-modify": ("helmdeck.cli.overrides_cmd:helm_chart_attribute_modify",
+                                    "Enable or disable a chart (StarlingX's spelling)."),
     "chart": ("helmdeck.cli.overrides_cmd:chart", "Enable or disable a chart."),
     "explain": ("helmdeck.cli.overrides_cmd:explain", "Say why a key has its value."),
     "overrides": ("helmdeck.cli.overrides_cmd:overrides",
@@ -65,6 +68,16 @@ class LazyGroup(click.Group):
         command: click.Command = getattr(importlib.import_module(module_name), attr)
         return command
 
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and name not in COMMANDS:
+            close = difflib.get_close_matches(name, COMMANDS, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise click.UsageError(f"no command {name!r}{hint}", ctx)
+        return super().resolve_command(ctx, args)
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         with formatter.section("Commands"):
             formatter.write_dl([(name, COMMANDS[name][1]) for name in sorted(COMMANDS)])
@@ -87,8 +100,15 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(130)
+    except click.UsageError as exc:
+        # Click's own report is usage, a hint and the error on three lines: one line here,
+        # naming the input and pointing at the command's help.
+        where = exc.ctx.command_path if exc.ctx is not None else "helmdeck"
+        message = " ".join(exc.format_message().split()).rstrip(".")
+        click.echo(f"{where}: error: {message}; see '{where} --help'", err=True)
+        sys.exit(exc.exit_code)
     except click.ClickException as exc:
-        exc.show()
+        click.echo(f"helmdeck: error: {' '.join(exc.format_message().split())}", err=True)
         sys.exit(exc.exit_code)
     except UserError as exc:
         click.echo(f"helmdeck: error: {exc}", err=True)

@@ -3,6 +3,11 @@
 Every command goes through ``get_service()`` and the service API only, so it behaves the
 same on the local database and against a server. Secrets are redacted in everything printed
 or written unless ``--reveal`` is given, and a reveal is audited before anything is shown.
+
+The ``helm-*`` commands also take StarlingX's argument order, the application first
+(``helm-override-show openstack-helm keystone openstack``, ``helm-override-list
+openstack-helm``), so a ``system helm-override-*`` script ports by changing the command name;
+the name must be the application's (``openstack-helm`` unless ``--app`` names another).
 """
 
 from __future__ import annotations
@@ -12,10 +17,13 @@ from typing import Any
 
 import click
 
+from helmdeck.api.client import RemoteOverrideService
 from helmdeck.cli.context import app_option, get_service
 from helmdeck.cli.output import emit, output_option, properties, table, write_private
-from helmdeck.overrides import UpdateRequest
+from helmdeck.errors import UserError
+from helmdeck.overrides import OverrideService, Reapply, UpdateRequest
 from helmdeck.overrides.formats import documents, render, target_of
+from helmdeck.overrides.service import reapply_note
 from helmdeck.values.sections import load_source
 from helmdeck.values.yamlio import dump_json, dump_yaml, load_values_file
 
@@ -23,18 +31,48 @@ _FORMATS = ("helm", "armada", "fluxcd", "helmfile", "argocd")
 _PATH = click.Path(dir_okay=False, path_type=Path)
 
 
+_TARGET = "[APP] CHART NAMESPACE"
+
+
 def _yaml(values: dict[str, Any]) -> str:
 
     return dump_yaml(values) if values else ""
 
 
+Service = OverrideService | RemoteOverrideService
+
+
+def _check_app(service: Service, app: str | None) -> None:
+    """Refuse an APP argument that is not the application's name."""
+    if app is not None and app != service.app_name:
+        raise UserError(f"APP {app!r}: not this site's application, which is "
+                        f"{service.app_name}; give that name or leave APP out")
+
+
+def _target(service: Service, args: tuple[str, ...]) -> tuple[str, str]:
+    """CHART NAMESPACE from ``[APP] CHART NAMESPACE`` (StarlingX puts the application first)."""
+    if len(args) not in (2, 3):
+        raise click.UsageError(f"expected {_TARGET}, got {len(args)} argument"
+                               f"{'' if len(args) == 1 else 's'}")
+    if len(args) == 3:
+        _check_app(service, args[0])
+    return args[-2], args[-1]
+
+
+def _target_argument(f: Any) -> Any:
+    return click.argument("target", nargs=-1, metavar=_TARGET)(f)
+
+
 @click.command("helm-override-list")
 @app_option
+@click.argument("app_name", required=False, metavar="[APP]")
 @output_option()
-def helm_override_list(output: str) -> None:
+def helm_override_list(app_name: str | None, output: str) -> None:
     """List the charts with their override namespaces and whether they are enabled."""
 
-    charts = get_service().list_charts()
+    service = get_service()
+    _check_app(service, app_name)
+    charts = service.list_charts()
     if output != "table":
         emit({"charts": [{"name": c.name, "namespaces": c.namespaces, "enabled": c.enabled}
                          for c in charts]}, output)
@@ -45,8 +83,7 @@ def helm_override_list(output: str) -> None:
 
 @click.command("helm-override-show")
 @app_option
-@click.argument("chart")
-@click.argument("namespace")
+@_target_argument
 @click.option("--format", "fmt", type=click.Choice(_FORMATS),
               help="Print the combined overrides as a deployer's document instead of a table.")
 @click.option("--file", "file", type=_PATH, help="Write to FILE (mode 0600) instead of stdout.")
@@ -54,26 +91,27 @@ def helm_override_list(output: str) -> None:
 @click.option("--effective", is_flag=True,
               help="Use the effective values (chart defaults + combined overrides).")
 @output_option()
-def helm_override_show(chart: str, namespace: str, fmt: str | None, file: Path | None,
+def helm_override_show(target: tuple[str, ...], fmt: str | None, file: Path | None,
                        reveal: bool, effective: bool, output: str) -> None:
     """Show a chart's system, user and combined overrides (secrets redacted)."""
 
     service = get_service()
+    chart, namespace = _target(service, target)
     # The service audits a reveal before it reads anything, and redacts otherwise.
     shown = service.get(chart, namespace, reveal=reveal)
     values = service.effective(chart, namespace, reveal=reveal) if effective else shown.combined
     if fmt is not None:
         # A deployer's document never carries a placeholder: without --reveal the secret
         # values are left out (a comment at the top names them), not printed as <redacted>.
-        target = target_of(shown)
+        doc_target = target_of(shown)
         paths = service.secret_paths
         if not reveal:
-            left_out = documents(fmt, target, values, paths).secret_keys
+            left_out = documents(fmt, doc_target, values, paths).secret_keys
             if left_out:
                 click.echo(f"helm-override-show: {len(left_out)} secret values left out of the "
                            f"{fmt} document; --reveal prints them, helmdeck export --sops-age "
                            "writes them encrypted", err=True)
-        _deliver(render(fmt, target, values, paths, reveal=reveal), file)
+        _deliver(render(fmt, doc_target, values, paths, reveal=reveal), file)
         return
     if effective:
         _deliver(_as(values, "json" if output == "json" else "yaml"), file)
@@ -113,8 +151,7 @@ def _deliver(text: str, file: Path | None) -> None:
 
 @click.command("helm-override-update")
 @app_option
-@click.argument("chart")
-@click.argument("namespace")
+@_target_argument
 @click.option("--reuse-values/--reset-values", "reuse", default=False,
               help="Merge into the stored user overrides, or replace them (the default, "
                    "as in StarlingX).")
@@ -125,34 +162,69 @@ def _deliver(text: str, file: Path | None) -> None:
 @click.option("--set-json", multiple=True, metavar="E", help="Helm --set-json; repeatable.")
 @click.option("--force", is_flag=True, help="Store even if cross-chart consistency breaks.")
 @click.option("--render-check", is_flag=True, help="Refuse unless the chart still renders.")
-def helm_override_update(chart: str, namespace: str, reuse: bool, values: tuple[str, ...],
+@click.option("--reapply", is_flag=True,
+              help="Mark the chart for the next `helmdeck apply`, changed or not.")
+@click.option("--reapply-all", is_flag=True,
+              help="Mark every enabled chart for the next `helmdeck apply`, changed or not.")
+def helm_override_update(target: tuple[str, ...], reuse: bool, values: tuple[str, ...],
                          set_: tuple[str, ...], set_string: tuple[str, ...],
-                         set_json: tuple[str, ...], force: bool, render_check: bool) -> None:
+                         set_json: tuple[str, ...], force: bool, render_check: bool,
+                         reapply: bool, reapply_all: bool) -> None:
     """Change a chart's user overrides; refused (nothing stored) if any check fails."""
 
+    if reapply and reapply_all:
+        raise click.UsageError("--reapply and --reapply-all: give one (--reapply-all marks "
+                               "every chart, this one included)")
+    service = get_service()
+    chart, namespace = _target(service, target)
     files = [dump_yaml(load_source(spec)) for spec in values]
+    marks: Reapply | None = "application" if reapply_all else "chart" if reapply else None
     request = UpdateRequest.of(
         flag="reuse" if reuse else "reset", files=files, set=set_, set_string=set_string,
-        set_json=set_json, force=force, render_check=render_check,
+        set_json=set_json, force=force, render_check=render_check, reapply=marks,
     )
-    updated = get_service().update(chart, namespace, request)
+    updated = service.update(chart, namespace, request)
+    note = reapply_note(updated.reapply, chart, namespace, service.app_name)
     if not updated.changed:
         click.echo(f"{chart} {namespace}: no change (user overrides stay at version "
                    f"{updated.version})")
-        return
-    properties([("name", chart), ("namespace", namespace),
-                ("user_overrides", _yaml(updated.values)), ("version", updated.version)])
+    else:
+        properties([("name", chart), ("namespace", namespace),
+                    ("user_overrides", _yaml(updated.values)), ("version", updated.version)])
+    if note is not None:
+        click.echo(note)
 
 
 @click.command("helm-override-delete")
 @app_option
-@click.argument("chart")
-@click.argument("namespace")
-def helm_override_delete(chart: str, namespace: str) -> None:
+@_target_argument
+def helm_override_delete(target: tuple[str, ...]) -> None:
     """Delete a chart's user overrides (generated secrets are kept)."""
 
-    get_service().delete(chart, namespace)
+    service = get_service()
+    chart, namespace = _target(service, target)
+    service.delete(chart, namespace)
     click.echo(f"Deleted chart overrides {chart}:{namespace}")
+
+
+@click.command("helm-chart-attribute-modify")
+@app_option
+@_target_argument
+@click.option("--enabled", type=click.Choice(("true", "false"), case_sensitive=False),
+              help="Deploy the chart (true) or stop deploying it (false).")
+def helm_chart_attribute_modify(target: tuple[str, ...], enabled: str | None) -> None:
+    """StarlingX's spelling of `chart enable` / `chart disable`."""
+
+    service = get_service()
+    chart_name, namespace = _target(service, target)
+    rows: list[tuple[str, Any]] = [("name", chart_name), ("namespace", namespace)]
+    if enabled is not None:
+        on = enabled.lower() == "true"
+        service.set_enabled(chart_name, namespace, on)
+        rows.append(("attributes", dump_yaml({"enabled": on})))
+    else:
+        service.get(chart_name, namespace)  # still refuse an unknown chart
+    properties(rows)
 
 
 @click.group("chart")

@@ -1,4 +1,4 @@
-"""helm-toolkit's ``helm-toolkit.endpoints.*`` helpers as Python (osh-conventions §3).
+"""helm-toolkit's ``helm-toolkit.endpoints.*`` helpers as Python.
 
 Every URL an openstack-helm chart writes into a config file or the keystone catalog comes
 from these helpers, so helmdeck computes URLs with the very same rules (including their

@@ -1,4 +1,4 @@
-"""The rule catalogue (issue 6, osh-conventions §1, §2 and §4)."""
+"""The rule catalogue: openstack-helm's chart conventions (values layout, images, endpoints)."""
 
 from __future__ import annotations
 

@@ -6,8 +6,9 @@ checks every write, ``redact``, ``diff``, ``rendering`` and ``formats`` are help
 results.
 """
 
-from helmdeck.overrides.requests import UpdateRequest, ValuesInput
+from helmdeck.overrides.requests import Reapply, UpdateRequest, ValuesInput
 from helmdeck.overrides.service import (
+    ApplicationStatus,
     ChartInfo,
     ChartOverrides,
     Explanation,
@@ -17,10 +18,12 @@ from helmdeck.overrides.service import (
 )
 
 __all__ = [
+    "ApplicationStatus",
     "ChartInfo",
     "ChartOverrides",
     "Explanation",
     "OverrideService",
+    "Reapply",
     "ReleaseValues",
     "UpdateRequest",
     "Updated",

@@ -28,7 +28,7 @@ from helmdeck.overrides.diff import values_diff
 from helmdeck.overrides.gate import WriteGate
 from helmdeck.overrides.layers import Provenance, combined_provenance, files_key
 from helmdeck.overrides.redact import redact
-from helmdeck.overrides.requests import UpdateRequest
+from helmdeck.overrides.requests import Reapply, UpdateRequest
 from helmdeck.plugin import ChartRef
 from helmdeck.plugins.registry import Plugins, load_plugins
 from helmdeck.plugins.secrets import SecretPaths
@@ -36,6 +36,13 @@ from helmdeck.store import Store
 from helmdeck.store.audit import AuditAction, audit
 from helmdeck.store.chart_state import set_chart_enabled
 from helmdeck.store.generation import chart_key, current_generation
+from helmdeck.store.reapply import (
+    application_target,
+    chart_target,
+    mark_reapply,
+    reapply_marks,
+)
+from helmdeck.store.release_state import release_states
 from helmdeck.store.secrets import SecretBox
 from helmdeck.store.user_overrides import (
     Revision,
@@ -69,7 +76,7 @@ class ChartOverrides:
     """A chart's layers, redacted unless read with ``reveal``.
 
     ``depends_on`` (the enabled charts this release waits for) is what the GitOps formats
-    turn into ``dependsOn``/``needs``.
+    turn into ``dependsOn``/``needs``; ``enabled`` says whether apply deploys the chart.
     """
 
     name: str
@@ -85,6 +92,25 @@ class ChartOverrides:
     chart_version: str
     depends_on: tuple[str, ...] = ()
     patches: tuple[ChartPatch, ...] = ()  # the application's remedies the chart got
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class ApplicationStatus:
+    """The application as the last applies left it (StarlingX's ``application-show``).
+
+    ``status`` is ``uploaded`` until every enabled release has been applied, then
+    ``applied``; ``apply-failed`` while the last apply of any enabled release failed.
+    ``reapply`` lists the enabled charts the next apply will apply again because a reapply
+    was asked for since their last apply.
+    """
+
+    name: str
+    status: str
+    progress: str
+    active: bool
+    charts: tuple[str, ...]
+    reapply: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -112,11 +138,13 @@ class Explanation:
 
 
 class Updated(NamedTuple):
-    """The user overrides after a change (redacted), their version, and whether it changed."""
+    """The user overrides after a change (redacted), their version, whether it changed, and
+    what was marked for the next apply (``UpdateRequest.reapply``), if anything."""
 
     values: dict[str, Any]
     version: int
     changed: bool = True
+    reapply: Reapply | None = None
 
 
 class OverrideService:
@@ -146,6 +174,41 @@ class OverrideService:
         return values if reveal else redact(values, self.secret_paths)
 
     # --- reads ---------------------------------------------------------------------------------
+
+    @property
+    def app_name(self) -> str:
+        """The application's name (StarlingX's APP argument): ``openstack-helm`` by default."""
+        return self.app.name
+
+    def application_status(self) -> ApplicationStatus:
+        """The application's state from the recorded applies and the pending reapply marks."""
+        with self.store.transaction(readonly=True) as s:
+            ctx = self.contexts.read(s)
+            states = release_states(s)
+            marks = reapply_marks(s)
+        charts = tuple(c.name for c in self.app.charts if c.name in ctx.enabled)
+        deployed = failed = 0
+        reapply = []
+        for chart in charts:
+            ref = ctx.refs[chart]
+            state = states.get((ref.release, ref.namespace))
+            if state is not None and state.status == "deployed":
+                deployed += 1
+            elif state is not None and state.error:
+                failed += 1
+            applied_at = state.applied_at if state is not None else None
+            if marks.pending(self.app.name, chart, ref.namespace, applied_at) is not None:
+                reapply.append(chart)
+        if failed:
+            status = "apply-failed"
+        elif charts and deployed == len(charts):
+            status = "applied"
+        else:
+            status = "uploaded"
+        progress = f"{deployed} of {len(charts)} enabled releases applied" + (
+            f", {failed} failed" if failed else "")
+        return ApplicationStatus(self.app.name, status, progress, deployed > 0, charts,
+                                 tuple(reapply))
 
     def list_charts(self) -> list[ChartInfo]:
         with self.store.transaction(readonly=True) as s:
@@ -207,6 +270,7 @@ class OverrideService:
             chart_version=layers.base.chart_version,
             depends_on=self.contexts.depends_on(ctx, chart),
             patches=layers.base.applied_patches(),
+            enabled=chart in ctx.enabled,
         )
         return shown, key
 
@@ -335,7 +399,8 @@ class OverrideService:
         ``reuse`` merges the inputs into the stored overrides (Helm's value-file merge),
         ``reset`` replaces them. The stored overrides are locked from read to write, so
         concurrent updates without ``if_match`` all land; with it, a stale version is refused.
-        A change that changes nothing records no revision.
+        A change that changes nothing records no revision; a ``reapply`` mark is recorded
+        either way, in the same transaction.
         """
         given = request.values
         delta = merge_value_options(ValueOptions(documents(given.files), set=given.set,
@@ -347,8 +412,11 @@ class OverrideService:
             current, version = lock_user_overrides(s, chart, namespace)
             _check_version(chart, namespace, version, if_match)
             new = merge_values(current, delta) if request.flag == "reuse" else delta
+            if request.reapply is not None:
+                self._mark_reapply(s, ref, request.reapply)
             if new == current:
-                return Updated(self._redact(current), version, changed=False)
+                return Updated(self._redact(current), version, changed=False,
+                               reapply=request.reapply)
             if not delta and any((given.files, given.set, given.set_string, given.set_json)):
                 raise UserError(
                     f"{chart} {namespace}: the inputs set no value (Helm reads them as "
@@ -362,7 +430,7 @@ class OverrideService:
                 self.gate.placement_check(ctx, ref, current, new)
             version = self._write(s, ref, current, new, action=AuditAction.OVERRIDES_UPDATE,
                                   detail=request.flag)
-            return Updated(self._redact(new), version)
+            return Updated(self._redact(new), version, reapply=request.reapply)
 
     def delete(self, chart: str, namespace: str, *, if_match: int | None = None) -> None:
         """Drop the user overrides (a new, empty revision); generated secrets are kept."""
@@ -462,6 +530,14 @@ class OverrideService:
             audit(s, actor=self.actor, action=AuditAction.SECRET_REVEAL,
                   target=f"{chart}@{namespace}")
 
+    def _mark_reapply(self, s: Session, ref: ChartRef, what: Reapply) -> None:
+        """Ask the next apply to apply the chart (or every chart) again; see store.reapply."""
+        if what == "chart":
+            mark_reapply(s, chart_target(ref.chart, ref.namespace), actor=self.actor)
+        else:
+            mark_reapply(s, application_target(self.app.name), actor=self.actor,
+                         detail=f"asked with {ref.chart}@{ref.namespace}")
+
     def _read(self, body: Callable[[Session], T]) -> T:
         """``body`` in a read-only transaction, or a writing one if it must generate secrets.
 
@@ -500,6 +576,17 @@ def patch_note(patches: Sequence[ChartPatch], key: str) -> str:
                              f"{p.label()}" + (f": {p.summary}" if p.summary else ""))
                 break
     return "".join(notes)
+
+
+def reapply_note(what: Reapply | None, chart: str, namespace: str, application: str
+                 ) -> str | None:
+    """What a reapply mark means, in one line for the operator (None without a mark)."""
+    if what is None:
+        return None
+    if what == "chart":
+        return f"{chart} {namespace}: the next `helmdeck apply` applies it, changed or not"
+    return (f"application {application}: the next `helmdeck apply` applies every enabled "
+            "chart, changed or not")
 
 
 def _check_version(chart: str, namespace: str, version: int, if_match: int | None) -> None:

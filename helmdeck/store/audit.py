@@ -34,6 +34,7 @@ class AuditAction(StrEnum):
     CHART_ENABLE = "chart.enable"
     CHART_DISABLE = "chart.disable"
     RELEASE_APPLY = "release.apply"
+    RELEASE_REAPPLY = "release.reapply"
     RELEASE_REMOVE = "release.remove"
     RELEASE_EXPORT = "release.export"
 

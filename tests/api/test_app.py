@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator
 from typing import Any
@@ -45,8 +46,37 @@ def test_missing_or_wrong_token_is_401(api: TestClient, deployment: Deployment) 
     for headers in ({}, auth("hd_wrong"), {"Authorization": f"Basic {deployment.admin}"}):
         r = api.get("/v1/helm_charts", headers=headers)
         assert r.status_code == 401
-        assert r.headers["WWW-Authenticate"] == "Bearer"
-        assert set(r.json()) == {"detail"}
+        assert r.headers["WWW-Authenticate"] == 'Bearer realm="helmdeck"'
+        assert set(r.json()) == {"detail", "error_message"}
+
+
+def test_x_auth_token_is_the_same_token_with_the_same_role(
+    api: TestClient, deployment: Deployment
+) -> None:
+    """StarlingX's client sends ``X-Auth-Token``; it means what ``Authorization`` does."""
+    reader, admin = {"X-Auth-Token": deployment.reader}, {"X-Auth-Token": deployment.admin}
+    assert api.get("/v1/helm_charts", headers=reader).status_code == 200
+    patch = {"params": {"namespace": NS}, "json": {"flag": "reuse"}}
+    assert api.patch(URL, headers=reader, **patch).status_code == 403
+    assert api.patch(URL, headers=admin, **patch).status_code == 200
+    both = {**auth(deployment.admin), "X-Auth-Token": deployment.admin}
+    assert api.get("/v1/helm_charts", headers=both).status_code == 200
+    mixed = {**auth(deployment.admin), "X-Auth-Token": deployment.reader}
+    r = api.get("/v1/helm_charts", headers=mixed)
+    assert r.status_code == 401 and "two different tokens" in r.json()["detail"]
+    r = api.get("/v1/helm_charts", headers={"X-Auth-Token": "hd_wrong"})
+    assert r.status_code == 401 and r.headers["WWW-Authenticate"] == 'Bearer realm="helmdeck"'
+
+
+def test_unknown_routes_and_methods_answer_in_the_error_shape(
+    api: TestClient, deployment: Deployment
+) -> None:
+    h = auth(deployment.admin)
+    r = api.get("/v1/nosuch", headers=h)
+    assert r.status_code == 404 and "/openapi.json" in r.json()["detail"]
+    assert json.loads(r.json()["error_message"])["faultstring"] == r.json()["detail"]
+    r = api.put(URL, headers=h)
+    assert r.status_code == 405 and "PATCH" in r.json()["detail"] and "Allow" in r.headers
 
 
 def test_reader_reads_but_may_not_write_or_reveal(api: TestClient, deployment: Deployment) -> None:
@@ -155,7 +185,7 @@ def test_malformed_body_is_one_line_400(
 ) -> None:
     r = api.patch(URL, params={"namespace": NS}, json=body, headers=auth(deployment.admin))
     assert r.status_code == 400
-    assert set(r.json()) == {"detail"} and needle in r.json()["detail"]
+    assert set(r.json()) == {"detail", "error_message"} and needle in r.json()["detail"]
     assert "\n" not in r.json()["detail"]
 
 
@@ -266,7 +296,10 @@ def test_user_error_detail_is_one_line(deployment: Deployment) -> None:
         app = create_app(store, services=lambda actor: Refusing())
         with TestClient(app) as client:
             r = client.get("/v1/helm_charts", headers=auth(deployment.reader))
-    assert r.status_code == 400 and r.json() == {"detail": "first line second line"}
+    assert r.status_code == 400 and r.json()["detail"] == "first line second line"
+    fault = json.loads(r.json()["error_message"])
+    assert fault == {"faultcode": "Client", "faultstring": "first line second line",
+                     "debuginfo": None}
 
 
 def test_sqlite_transactions_queue_in_process(deployment: Deployment) -> None:

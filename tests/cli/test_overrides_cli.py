@@ -220,3 +220,70 @@ def test_every_override_command_takes_app(cli: Cli, tmp_path: Path) -> None:
         cli(*command, "--app", str(app))
     _, err = cli("--url", "http://127.0.0.1:9", "helm-override-list", "--app", str(app), code=2)
     assert "--app" in err and "server" in err
+
+
+def test_starlingx_argument_order_ports_a_system_script(cli: Cli, tmp_path: Path) -> None:
+    """``system helm-override-* APP CHART NS`` works as ``helmdeck helm-override-*``."""
+    app = ["openstack-helm"]
+    assert cli("helm-override-list", *app)[0] == cli("helm-override-list")[0]
+    assert cli("helm-override-show", *app, *KS)[0] == cli("helm-override-show", *KS)[0]
+    out, _ = cli("helm-override-update", *app, *KS, "--reuse-values", "--set", "a=1")
+    assert "a: 1" in out
+    out, _ = cli("helm-override-update", *app, *KS, "--reuse-values", "--set", "b=2",
+                 "--reapply")
+    assert "a: 1" in out and "b: 2" in out
+    assert out.rstrip().endswith(
+        "keystone openstack: the next `helmdeck apply` applies it, changed or not")
+    out, _ = cli("helm-override-update", *app, *KS, "--reuse-values", "--reapply-all")
+    assert "no change" in out and "application openstack-helm: the next" in out
+    assert cli("helm-override-delete", *app, *KS)[0].startswith("Deleted chart overrides")
+    out, _ = cli("helm-chart-attribute-modify", *app, *KS, "--enabled", "false")
+    assert "enabled: false" in out
+    listed = json.loads(cli("helm-override-list", "-o", "json")[0])["charts"]
+    assert next(c for c in listed if c["name"] == "keystone")["enabled"] is False
+    cli("helm-chart-attribute-modify", *KS, "--enabled", "true")
+    small = tmp_path / "app.yaml"
+    small.write_text("name: small\ncharts:\n  - name: mariadb\n  - name: keystone\n")
+    cli("helm-override-show", "small", *KS, "--app", str(small))
+
+
+def test_reapply_marks_are_audited(cli: Cli) -> None:
+    from helmdeck.store import audit, open_store
+
+    cli("helm-override-update", *KS, "--reuse-values", "--reapply")
+    with open_store() as store, store.transaction() as s:
+        entries = [e for e in audit.audit_log(s) if e.action == "release.reapply"]
+    assert [e.target for e in entries] == ["keystone@openstack"]
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["helm-override-list", "stx-openstack"], "APP 'stx-openstack'"),
+        (["helm-override-show", "stx-openstack", *KS], "openstack-helm"),
+        (["helm-override-delete", "other", *KS], "leave APP out"),
+        (["helm-chart-attribute-modify", "x", *KS, "--enabled", "false"], "APP 'x'"),
+    ],
+)
+def test_a_wrong_application_name_is_one_line(cli: Cli, args: list[str], needle: str) -> None:
+    _, err = cli(*args, code=2)
+    assert err.startswith("helmdeck: error: ") and err.count("\n") == 1 and needle in err
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["helm-override-show"], "expected [APP] CHART NAMESPACE, got 0 arguments"),
+        (["helm-override-show", "a", "b", "c", "d"], "got 4 arguments"),
+        (["helm-override-show", "--bogus", *KS], "--bogus"),
+        (["helm-override-show", "--format", "xx", *KS], "'xx' is not one of"),
+        (["helm-override-update", *KS, "--reapply", "--reapply-all"], "give one"),
+        (["helm-override-lst"], "did you mean 'helm-override-list'"),
+        (["chart", "enable"], "Missing argument"),
+    ],
+)
+def test_usage_errors_are_one_line_exit_2(cli: Cli, args: list[str], needle: str) -> None:
+    """Click's usage, hint and error (three lines) as one line naming the input and the fix."""
+    _, err = cli(*args, code=2)
+    assert err.count("\n") == 1 and needle in err, err
+    assert "--help'" in err and "Usage:" not in err
