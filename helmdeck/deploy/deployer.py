@@ -24,6 +24,7 @@ from helmdeck.plugins.secrets import SecretPaths
 from helmdeck.store import Store
 from helmdeck.store.audit import AuditAction, audit
 from helmdeck.store.chart_state import set_chart_enabled
+from helmdeck.store.reapply import reapply_marks
 from helmdeck.store.release_state import (
     ReleaseState,
     forget_release,
@@ -63,6 +64,7 @@ def current_plan(
     desired = desired_releases(service)
     with service.store.transaction() as s:
         applied = release_states(s)
+        marks = reapply_marks(s)
         site = load_site(s)
     if site is None:
         raise NotFoundError("site: none imported yet; run helmdeck site import FILE")
@@ -73,7 +75,8 @@ def current_plan(
                      render=render or release_renderer(service.secret_paths),
                      namespace=site.spec.namespace, baseline=service_baseline(service),
                      live=live, cluster=cluster, paths=service.secret_paths,
-                     inspect=live_inspector(ops) if ops is not None else None, only=only)
+                     inspect=live_inspector(ops) if ops is not None else None, only=only,
+                     reapply=marks)
 
 
 def live_inspector(ops: ReleaseOps) -> Inspect:

@@ -17,6 +17,7 @@ from helmdeck.deploy.desired import DesiredRelease, values_hash
 from helmdeck.deploy.objects import RenderedObject, digests, parse_objects
 from helmdeck.overrides.diff import values_diff
 from helmdeck.plugins.secrets import SecretPaths
+from helmdeck.store.reapply import ReapplyMarks
 from helmdeck.store.release_state import ReleaseState
 from helmdeck.verify import Finding
 
@@ -146,6 +147,7 @@ def make_plan(
     paths: SecretPaths | None = None,
     inspect: Inspect | None = None,
     only: Collection[str] | None = None,
+    reapply: ReapplyMarks | None = None,
 ) -> Plan:
     """Compare and, for changing releases only, render and diff.
 
@@ -155,7 +157,8 @@ def make_plan(
     drifted release ``inspect`` reads what the cluster has, to say what differs and diff
     the values against it. ``paths`` say which values the diffs redact (the shared patterns
     when not given). ``only`` limits the plan to those charts (nothing else is rendered).
-    Disabled charts are not part of the plan; ``Plan.disabled`` names them.
+    Disabled charts are not part of the plan; ``Plan.disabled`` names them. ``reapply``:
+    the marks ``helm-override-update --reapply`` left, which upgrade an unchanged release.
     """
     paths = paths or SecretPaths()
     level_of = {name: i for i, level in enumerate(app.levels()) for name in level}
@@ -173,6 +176,10 @@ def make_plan(
             continue
         state = applied.get((d.release, d.namespace))
         action, reason = _decide(d, state, live)
+        mark = reapply.pending(app.name, chart.name, d.namespace, state.applied_at) \
+            if reapply is not None and state is not None and action == "noop" else None
+        if mark is not None:
+            action, reason = "upgrade", f"reapply asked by {mark.actor} ({mark.at:%Y-%m-%d %H:%M})"
         drift, seen = _drift(d, state, live, inspect)
         if drift is not None:
             reason = drift.text()

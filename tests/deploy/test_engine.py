@@ -371,3 +371,18 @@ def test_on_an_ovn_site_the_conditional_chart_is_deployed_and_required(store: St
         r"enable it \(helmdeck chart enable tool tools\) or disable them too$",
     ):
         current_plan(service)
+
+
+def test_a_reapply_mark_upgrades_an_unchanged_release_once(service: OverrideService) -> None:
+    """``--reapply`` (StarlingX): the next apply applies the chart though nothing changed;
+    the apply that records it spends the mark. ``--reapply-all`` does so for every chart."""
+    apply_all(service, MemoryReleases())
+    service.update("api", "openstack", UpdateRequest.of(flag="reuse", reapply="chart"))
+    (item,) = current_plan(service).changes()
+    assert (item.chart, item.action) == ("api", "upgrade")
+    assert item.reason.startswith("reapply asked by ")
+    apply_all(service, MemoryReleases())
+    assert current_plan(service).changes() == []
+    service.update("api", "openstack", UpdateRequest.of(flag="reuse", reapply="application"))
+    assert {i.chart for i in current_plan(service).changes()} == {
+        "cache", "db", "api", "tool", "web"}
