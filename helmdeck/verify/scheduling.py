@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from helmdeck.verify import names
@@ -273,6 +273,17 @@ class NodeFilter:
     def avoided(self, taints: Iterable[Taint]) -> tuple[Taint, ...]:
         """The PreferNoSchedule taints the pod does not tolerate (a preference only)."""
         return untolerated(taints, self.tolerations, frozenset({PREFER_NO_SCHEDULE}))
+
+    def without_exclusions(self) -> NodeFilter:
+        """The filter with every ``NotIn`` node affinity requirement dropped: where the pods
+        would run if nothing set nodes aside (helm-toolkit's per-host DaemonSets exclude
+        the nodes of every host and label rule from the default one so)."""
+        if self.terms is None:
+            return self
+        terms = tuple(replace(t, expressions=tuple(r for r in t.expressions
+                                                   if r.operator != "NotIn"))
+                      for t in self.terms)
+        return replace(self, terms=terms)
 
     def describe(self) -> str:
         """The filter in a finding's words."""

@@ -28,6 +28,9 @@ FREE_ENDPOINT_MAPS = {"auth", "host_fqdn_override", "scheme", "port", "namespace
 
 
 def _declared(values: dict[str, Any], path: ValuesPath) -> bool:
+    if path[0] == "overrides" and len(path) > 5 and path[4] == "values":
+        # helm-toolkit's root per-host form: the rule's values are the chart's own keys.
+        return _declared(values, path[5:])
     if path[0] == "conf" or (
         path[0] == "endpoints" and len(path) > 2 and path[2] in FREE_ENDPOINT_MAPS
     ):

@@ -39,7 +39,9 @@ def test_a_rejected_release_skips_its_dependents_and_the_next_apply_resumes(deck
     deck.site(tiny_site())
     # A value the API server rejects: a Service port name must be an RFC 1123 label.
     deck.run("helm-override-update", "db", deck.namespace, "--set", "port_name=bad_name")
-    code, out, err = deck.run("apply", ok=False)
+    code, _, err = deck.run("apply", ok=False)
+    assert code == 2 and "VFY" in err and "--force" in err  # verify saw it coming
+    code, out, err = deck.run("apply", "--force", ok=False)
     assert code == 1 and "applied 1, failed 1, skipped 3" in out
     assert f"failed db ({deck.namespace}): db ({deck.namespace}): " in err
     assert 'Service "db" is invalid' in err and "spec.ports[0].name" in err
@@ -132,8 +134,8 @@ def test_apply_waits_for_rollout_and_times_out_naming_the_workload(deck: Deck) -
     deck.app(tiny_app(cache={"timeout": 4}))
     deck.site(tiny_site())
     deck.run("helm-override-update", "cache", deck.namespace, "--set-json",
-             'node_selector={"no-such-label":"x"}')
-    code, out, err = deck.run("apply", ok=False)
+             'node_selector={"no-such-label":"x"}', "--force")
+    code, out, err = deck.run("apply", "--force", ok=False)
     assert code == 1 and "skipped 2" in out  # api and web wait on cache
     line = next(ln for ln in err.splitlines() if ln.lstrip().startswith("failed cache"))
     assert ("not rolled out within the chart's timeout (4s): Deployment/cache (0 of 1 updated "
@@ -184,9 +186,9 @@ def test_a_second_apply_is_refused_naming_the_holder(deck: Deck) -> None:
     deck.app(tiny_app(cache={"timeout": 30}))
     deck.site(tiny_site())
     deck.run("helm-override-update", "cache", deck.namespace, "--set-json",
-             'node_selector={"no-such-label":"x"}')
+             'node_selector={"no-such-label":"x"}', "--force")
     env = {**os.environ}
-    first = subprocess.Popen([sys.executable, "-m", "helmdeck", "apply"], env=env,
+    first = subprocess.Popen([sys.executable, "-m", "helmdeck", "apply", "--force"], env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 60

@@ -64,9 +64,10 @@ def test_openstack_helm_installs_and_upgrades_release(deck: Deck, labelled: Clus
     deck.app(charts)
     deck.site(osh_site("2025.2"))
     _, out, err = deck.run("apply")
-    assert "applied 13, failed 0, skipped 0" in out, err[-3000:]
+    # 12 of the application's charts: cinder's only volume backend is ceph, on pvc it is left out.
+    assert "applied 12, failed 0, skipped 0" in out, err[-3000:]
     first = deck.revisions()
-    assert len(first) == 13 and set(first.values()) == {1}
+    assert len(first) == 12 and "cinder" not in first and set(first.values()) == {1}
     client = deck.cluster.client(deck.namespace)
     pods = list(client.list(Pod))
     assert len(pods) > 50

@@ -162,6 +162,26 @@ def test_daemonset_that_matches_no_node_is_a_warning() -> None:
     assert (f.rule, f.severity) == ("VFY001", "warning")
 
 
+def test_default_daemonset_set_aside_by_per_host_rules_is_no_finding() -> None:
+    """helm-toolkit's per-host overrides give the default DaemonSet NotIn terms for every
+    host and label rule; when the rules take every node it runs nowhere, as meant. Without
+    the exclusions it would match nothing either: then it is the warning again."""
+    def default(key: str) -> dict[str, Any]:
+        terms = [{"matchExpressions": [
+            {"key": key, "operator": "In", "values": ["enabled"]},
+            {"key": "helmdeck-profile", "operator": "NotIn", "values": ["a"]},
+            {"key": "kubernetes.io/hostname", "operator": "NotIn", "values": ["ctl-0"]}]}]
+        affinity = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+            "nodeSelectorTerms": terms}}}
+        return daemonset(f"agent-{key}-default", affinity=affinity)
+
+    nodes = [node("ctl-0", {"openvswitch": "enabled"}),
+             node("cmp-0", {"openvswitch": "enabled", "helmdeck-profile": "a"})]
+    assert findings([default("openvswitch")], nodes) == []
+    [f] = findings([default("sriov")], nodes)
+    assert (f.rule, f.severity) == ("VFY001", "warning")
+
+
 def test_jobs_cronjobs_and_pods() -> None:
     nowhere = {"nodeSelector": {"x": "y"}}
     docs = [

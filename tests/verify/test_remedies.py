@@ -198,7 +198,8 @@ def run(helmdeck_home: Path, capsys: pytest.CaptureFixture[str],
 class Recorded:
     """Release operations that succeed at once (no cluster), for a recorded apply."""
 
-    def deploy(self, release: object, *, wait: bool, timeout: int) -> Deployed:
+    def deploy(self, release: object, *, wait: bool, timeout: int,
+               report: object = None) -> Deployed:
         return Deployed(1)
 
     def uninstall(self, release: str, namespace: str, *, timeout: int) -> None:
@@ -232,7 +233,8 @@ def test_plan_shows_the_patch_and_sees_it_change(run: Run, tmp_path: Path,
     text = (tmp_path / "out" / "api" / "templates" / "deployment.yaml").read_text()
     assert 'openstack-control-plane: "enabled"' in text
     monkeypatch.setattr("helmdeck.cli.deploy_cmd.connect", lambda dry_run: Recorded())
-    assert run("apply", "--app", str(app))[0] == 0
+    rc, out, err = run("apply", "--app", str(app))
+    assert rc == 0, out + err
     assert "no changes" in run("plan", "--app", str(app))[1]
     (tmp_path / "patches" / "api-selector.diff").write_text(PATCH.replace("honour", "honours"))
     rc, out, _ = run("plan", "--app", str(app), "-o", "json")
@@ -248,7 +250,7 @@ def test_explain_names_the_patch_that_makes_the_chart_read_a_key(
     if not (osh / "helm-toolkit" / "Chart.yaml").is_file():
         pytest.skip(f"no openstack-helm checkout at {osh}")
     doc["spec"]["charts"]["source"]["path"] = str(osh)
-    doc["spec"]["network"] = {"backend": "ovn"}
+    doc["spec"]["network"]["backend"] = "ovn"
     site = tmp_path / "site.yaml"
     site.write_text(yaml.safe_dump(doc))
     assert run("site", "import", str(site))[0] == 0

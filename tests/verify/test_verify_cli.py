@@ -99,7 +99,7 @@ def test_an_unschedulable_change_is_refused_then_forced_then_gates_the_rollout(
     assert len(lines) == 1 + sum(1 for f in found if f["severity"] == "error")
     assert lines[1].startswith("keystone: VFY001 Deployment/openstack/keystone-api: ")
     rc, out, err = run("apply", "--dry-run", "--force")
-    assert rc == 0 and "applied 13, failed 0, skipped 0 (dry run: nothing recorded)" in out
+    assert rc == 0 and "would apply 13, failed 0, skipped 0 (dry run: nothing recorded)" in out
 
 
 def test_fixing_the_values_is_accepted_and_apply_runs(run: Run) -> None:
@@ -109,4 +109,4 @@ def test_fixing_the_values_is_accepted_and_apply_runs(run: Run) -> None:
     assert rc == 0, err
     assert run("verify")[0] == 0
     rc, out, _ = run("apply", "--dry-run")
-    assert rc == 0 and "applied 13" in out
+    assert rc == 0 and "would apply 13" in out

@@ -4,7 +4,9 @@ VFY001 placement-no-host (error)
     A workload with pods to run fits no node: no node has the labels its nodeSelector and
     required node affinity ask for, or every node that has them carries a NoSchedule or
     NoExecute taint it does not tolerate. Its pods stay Pending. A DaemonSet whose
-    selectors match no node at all runs nowhere, which may be intended: a warning.
+    selectors match no node at all runs nowhere, which may be intended: a warning. One that
+    only its ``NotIn`` exclusions keep off every node it selects is meant to (the default
+    DaemonSet of helm-toolkit's per-host overrides when every host has its own rule): none.
 VFY002 daemonset-host-missed (error)
     A node the DaemonSet is meant for (its nodeSelector and required affinity match) gets
     no pod, because of a taint the pod template does not tolerate (the DaemonSet
@@ -84,7 +86,7 @@ def _no_host(ctx: Context, w: Workload, p: Prediction) -> Iterator[Finding]:
         return
     blocked = p.fit.blocked
     if w.kind == "DaemonSet":
-        if not blocked:
+        if not blocked and not ctx.index.fit(p.filter.without_exclusions()).hosts:
             yield warning(NO_HOST, w.obj,
                           f"runs on no node: no node matches {p.filter.describe()}",
                           "label the hosts it is meant for, or leave the chart out")
