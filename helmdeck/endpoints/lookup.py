@@ -159,14 +159,8 @@ def _credentials(m: Mapping[str, Any], type_: str, userclass: str) -> str:
     return f"{go_s(name)}:{urllib.parse.quote_plus(go_v(password), safe='')}"
 
 
-def authenticated_uri(
-    values: Mapping[str, Any],
-    type_: str,
-    endpoint: str,
-    userclass: str,
-    port_name: str,
-    release_ns: str,
-) -> str:
+def authenticated_uri(values: Mapping[str, Any], type_: str, endpoint: str, userclass: str,
+                      port_name: str, release_ns: str) -> str:
     """``authenticated_endpoint_uri_lookup``: the port is always kept; the user not escaped."""
     m = ep_map(values, type_)
     cred = _credentials(m, type_, userclass)
@@ -197,14 +191,8 @@ def host_and_port(
     return f"{host}:{port}"
 
 
-def transport_uri(
-    values: Mapping[str, Any],
-    type_: str,
-    endpoint: str,
-    userclass: str,
-    port_name: str,
-    release_ns: str,
-) -> str:
+def transport_uri(values: Mapping[str, Any], type_: str, endpoint: str, userclass: str,
+                  port_name: str, release_ns: str) -> str:
     """``authenticated_transport_endpoint_uri_lookup``: per-pod hosts unless overridden.
 
     Any non-empty ``host_fqdn_override`` for the endpoint (even one with only ``tls``)

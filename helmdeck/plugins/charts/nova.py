@@ -32,17 +32,10 @@ from helmdeck.plugin import (
     storage_fact,
 )
 
-CONTROL = (
-    "osapi",
-    "api_metadata",
-    "conductor",
-    "scheduler",
-    "novncproxy",
-    "serialproxy",
-    "spiceproxy",
-    "job",
-    "test",
-)
+# The control-plane services that run replicated; their jobs and tests run there too.
+REPLICATED = ("osapi", "api_metadata", "conductor", "scheduler", "novncproxy", "serialproxy",
+              "spiceproxy")
+CONTROL = (*REPLICATED, "job", "test")
 
 
 # Page sizes in KiB, as nova's reserved_huge_pages takes them.
@@ -108,15 +101,7 @@ plugin = ChartPlugin(
             ("agent", "compute"): Placement.COMPUTE,
             ("agent", "compute_ironic"): Placement.COMPUTE,
         },
-        api_replicas=(
-            "osapi",
-            "api_metadata",
-            "conductor",
-            "scheduler",
-            "novncproxy",
-            "serialproxy",
-            "spiceproxy",
-        ),
+        api_replicas=REPLICATED,
         db_endpoints=("oslo_db", "oslo_db_cell0", "oslo_db_cell1"),
         rabbit_user=True,
         keystone_users=("nova", "neutron", "placement", "cinder", "service", "ironic", "test"),
