@@ -14,7 +14,14 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import yaml
-from support.workloads import API_WORKLOADS, CLUSTER_WORKLOADS, OPENSTACK, PUBLIC_PATHS
+from support.workloads import (
+    API_WORKLOADS,
+    CLUSTER_WORKLOADS,
+    OPENSTACK,
+    PUBLIC_PATHS,
+    pod_spec,
+    workloads,
+)
 
 from helmdeck.site.model import Host, Role, Site
 
@@ -66,21 +73,6 @@ def docs_of(manifests: Mapping[str, str]) -> list[dict[str, Any]]:
     return [
         d for text in manifests.values() for d in yaml.safe_load_all(text) if isinstance(d, dict)
     ]
-
-
-def pod_spec(doc: Mapping[str, Any]) -> dict[str, Any] | None:
-    kind = doc.get("kind")
-    if kind == "Pod":
-        return doc["spec"]  # type: ignore[no-any-return]
-    if kind == "CronJob":
-        return doc["spec"]["jobTemplate"]["spec"]["template"]["spec"]  # type: ignore[no-any-return]
-    if kind in ("Deployment", "StatefulSet", "DaemonSet", "Job"):
-        return doc["spec"]["template"]["spec"]  # type: ignore[no-any-return]
-    return None
-
-
-def workloads(docs: Iterable[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
-    return {f"{d['kind']}/{d['metadata']['name']}": d for d in docs if pod_spec(d) is not None}
 
 
 def secret_data(docs: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, str]]:

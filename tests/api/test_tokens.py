@@ -11,25 +11,18 @@ import pytest
 from api_support import Deployment, Server
 from click.testing import CliRunner, Result
 from fastapi.testclient import TestClient
+from support import Run, cli_runner
 
 from helmdeck import config
 from helmdeck.api.app import create_app
-from helmdeck.cli.main import cli, main
+from helmdeck.cli.main import cli
 from helmdeck.store import audit, open_store, tokens
 from helmdeck.store.models import utcnow
-
-Run = Callable[..., tuple[int, str, str]]
 
 
 @pytest.fixture
 def run(helmdeck_home: Path, capsys: pytest.CaptureFixture[str]) -> Run:
-    def invoke(*argv: str) -> tuple[int, str, str]:
-        with pytest.raises(SystemExit) as exc:
-            main(list(argv))
-        out, err = capsys.readouterr()
-        return int(exc.value.code or 0), out, err
-
-    return invoke
+    return cli_runner(capsys)
 
 
 def listed(run: Run) -> list[dict[str, object]]:

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import json
 import stat
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import yaml
 from deploy_env import make_site
 from deploy_fakes import MemoryReleases
+from support import Run, cli_runner
 
 from helmdeck import config
-from helmdeck.cli.main import main
 from helmdeck.store import audit, chart_state, open_store, sites
 
 APP_FILE = str(Path(__file__).resolve().parent / "app.yaml")
@@ -22,7 +21,6 @@ def set_enabled(chart: str, namespace: str, enabled: bool) -> None:
         chart_state.set_chart_enabled(s, chart, namespace, enabled)
 
 
-Run = Callable[..., tuple[int, str, str]]
 
 
 @pytest.fixture
@@ -34,13 +32,7 @@ def run(helmdeck_home: Path, capsys: pytest.CaptureFixture[str],
     with open_store() as store, store.transaction() as s:
         sites.save_site(s, make_site())
 
-    def invoke(*argv: str) -> tuple[int, str, str]:
-        with pytest.raises(SystemExit) as exc:
-            main(list(argv))
-        out, err = capsys.readouterr()
-        return int(exc.value.code or 0), out, err
-
-    return invoke
+    return cli_runner(capsys)
 
 
 def test_render_twice_gives_identical_private_files(run: Run, tmp_path: Path) -> None:

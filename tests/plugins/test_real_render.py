@@ -18,7 +18,7 @@ import yaml
 from plugin_sites import CHARTS, DOMAIN, REGISTRY, build_site, overrides_for, snapshot
 from support import OSH_CHECKOUT
 from support.workloads import API_WORKLOADS as BASE_WORKLOADS
-from support.workloads import CLUSTER_WORKLOADS, OPENSTACK, PUBLIC_PATHS
+from support.workloads import CLUSTER_WORKLOADS, OPENSTACK, PUBLIC_PATHS, pod_spec, workloads
 
 OSH = OSH_CHECKOUT
 pytestmark = pytest.mark.skipif(
@@ -46,17 +46,6 @@ SELECTORS = {
 }
 PUBLIC_URLS = {chart: [f"https://{host}.{DOMAIN}{path}" for host, path in urls]
                for chart, urls in PUBLIC_PATHS.items()}
-
-
-def _pod_spec(doc: dict[str, Any]) -> dict[str, Any] | None:
-    kind = doc.get("kind")
-    if kind == "Pod":
-        return doc["spec"]  # type: ignore[no-any-return]
-    if kind == "CronJob":
-        return doc["spec"]["jobTemplate"]["spec"]["template"]["spec"]  # type: ignore[no-any-return]
-    if kind in ("Deployment", "StatefulSet", "DaemonSet", "Job"):
-        return doc["spec"]["template"]["spec"]  # type: ignore[no-any-return]
-    return None
 
 
 def _copy_chart(chart: str, tmp: Path) -> Path:
@@ -90,10 +79,6 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return out
 
 
-def _workloads(docs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    return {f"{d['kind']}/{d['metadata']['name']}": d for d in docs if _pod_spec(d) is not None}
-
-
 @pytest.mark.parametrize("chart", CHARTS)
 def test_second_render_is_identical(rendered: dict[str, Any], chart: str) -> None:
     assert rendered[chart]["manifests"] == rendered[chart]["again"]
@@ -101,25 +86,25 @@ def test_second_render_is_identical(rendered: dict[str, Any], chart: str) -> Non
 
 @pytest.mark.parametrize("chart", sorted(API_WORKLOADS))
 def test_api_replicas_follow_the_controllers(rendered: dict[str, Any], chart: str) -> None:
-    workloads = _workloads(rendered[chart]["docs"])
+    found = workloads(rendered[chart]["docs"])
     for name in API_WORKLOADS[chart]:
-        assert workloads[name]["spec"]["replicas"] == 3, name
+        assert found[name]["spec"]["replicas"] == 3, name
 
 
 def test_node_selectors_per_role(rendered: dict[str, Any]) -> None:
     found = {}
     for chart in CHARTS:
-        found.update(_workloads(rendered[chart]["docs"]))
+        found.update(workloads(rendered[chart]["docs"]))
     for name, label in SELECTORS.items():
-        assert _pod_spec(found[name])["nodeSelector"] == {label: "enabled"}, name  # type: ignore[index]
+        assert pod_spec(found[name])["nodeSelector"] == {label: "enabled"}, name  # type: ignore[index]
 
 
 @pytest.mark.parametrize("chart", CHARTS)
 def test_every_pod_has_a_node_selector_and_a_mirrored_image(
     rendered: dict[str, Any], chart: str
 ) -> None:
-    for name, doc in _workloads(rendered[chart]["docs"]).items():
-        spec = _pod_spec(doc)
+    for name, doc in workloads(rendered[chart]["docs"]).items():
+        spec = pod_spec(doc)
         assert spec is not None
         assert spec.get("nodeSelector"), name
         for c in [*spec.get("containers", []), *spec.get("initContainers", [])]:
@@ -129,11 +114,11 @@ def test_every_pod_has_a_node_selector_and_a_mirrored_image(
 def test_tolerations_only_where_tainted_hosts_run_pods(rendered: dict[str, Any]) -> None:
     found = {}
     for chart in CHARTS:
-        found.update(_workloads(rendered[chart]["docs"]))
+        found.update(workloads(rendered[chart]["docs"]))
     gpu = {"key": "species", "operator": "Equal", "value": "gpu", "effect": "NoSchedule"}
-    assert gpu in _pod_spec(found["DaemonSet/nova-compute-default"])["tolerations"]  # type: ignore[index]
-    assert gpu in _pod_spec(found["DaemonSet/libvirt-libvirt-default"])["tolerations"]  # type: ignore[index]
-    assert not _pod_spec(found["Deployment/keystone-api"]).get("tolerations")  # type: ignore[union-attr]
+    assert gpu in pod_spec(found["DaemonSet/nova-compute-default"])["tolerations"]  # type: ignore[index]
+    assert gpu in pod_spec(found["DaemonSet/libvirt-libvirt-default"])["tolerations"]  # type: ignore[index]
+    assert not pod_spec(found["Deployment/keystone-api"]).get("tolerations")  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize("chart", sorted(PUBLIC_URLS))
@@ -205,6 +190,6 @@ def test_local_plain_site_renders_without_ceph(tmp_path: Path) -> None:
         docs = [doc for text in manifests.values() for doc in yaml.safe_load_all(text) if doc]
         conf = "\n".join(v for s in _secret_data(docs).values() for v in s.values())
         assert "RBDDriver" not in conf and "images_type = rbd" not in conf, chart
-        for name, doc in _workloads(docs).items():
-            volumes = json.dumps(_pod_spec(doc).get("volumes", []))  # type: ignore[union-attr]
+        for name, doc in workloads(docs).items():
+            volumes = json.dumps(pod_spec(doc).get("volumes", []))  # type: ignore[union-attr]
             assert "ceph-etc" not in volumes and "rbd-keyring" not in volumes, name

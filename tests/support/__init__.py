@@ -14,12 +14,17 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pytest
+
+from helmdeck.cli.main import main
+
 if TYPE_CHECKING:
     from helmdeck.site.model import Site
     from helmdeck.store import Store
     from helmdeck.store.secrets import SecretBox
 
 REPO = Path(__file__).resolve().parents[2]
+Run = Callable[..., tuple[int, str, str]]
 # The real openstack-helm charts' Chart.yaml/values.yaml (optional: tests skip without them).
 REFERENCE_CHARTS = (
     Path(os.environ.get("HELMDECK_REFERENCE") or REPO / ".." / "shared" / "reference")
@@ -97,3 +102,15 @@ def stored_secrets(store: Store, box: SecretBox | None = None) -> dict[str, str]
 
     with store.transaction() as s:
         return all_secrets(s, box if box is not None else SecretBox())
+
+
+def cli_runner(capsys: pytest.CaptureFixture[str]) -> Run:
+    """helmdeck's command line in process: ``run(*argv)`` gives (exit code, stdout, stderr)."""
+
+    def invoke(*argv: str) -> tuple[int, str, str]:
+        with pytest.raises(SystemExit) as exc:
+            main(list(argv))
+        out, err = capsys.readouterr()
+        return int(exc.value.code or 0), out, err
+
+    return invoke

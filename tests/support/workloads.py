@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from typing import Any
+
 # Workloads whose replicas are one per controller (development: one).
 API_WORKLOADS = {
     "keystone": ["Deployment/keystone-api"],
@@ -36,3 +39,20 @@ PUBLIC_PATHS = {
     "heat": [("heat", "/v1"), ("cloudformation", "/v1")],
 }
 OPENSTACK = ("keystone", "glance", "placement", "heat", "cinder", "nova", "neutron", "horizon")
+
+
+def pod_spec(doc: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The pod template's spec of a workload document, None for other kinds."""
+    kind = doc.get("kind")
+    if kind == "Pod":
+        return doc["spec"]  # type: ignore[no-any-return]
+    if kind == "CronJob":
+        return doc["spec"]["jobTemplate"]["spec"]["template"]["spec"]  # type: ignore[no-any-return]
+    if kind in ("Deployment", "StatefulSet", "DaemonSet", "Job"):
+        return doc["spec"]["template"]["spec"]  # type: ignore[no-any-return]
+    return None
+
+
+def workloads(docs: Iterable[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
+    """The rendered documents with a pod template, by ``Kind/name``."""
+    return {f"{d['kind']}/{d['metadata']['name']}": d for d in docs if pod_spec(d) is not None}

@@ -6,16 +6,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import yaml
-from support import REPO, chart_path, site_doc
+from support import REPO, Run, chart_path, cli_runner, site_doc
 
 from helmdeck.application import load_application
 from helmdeck.application.remedies import ChartPatch
-from helmdeck.cli.main import main
 from helmdeck.deploy.ops import Deployed
 from helmdeck.diffs import apply_diff
 from helmdeck.errors import UserError
@@ -177,7 +175,6 @@ def test_the_patched_copy_is_staged_once_marked_and_made_anew_on_change(tmp_path
 # --- plan and explain ----------------------------------------------------------------------
 
 
-Run = Callable[..., tuple[int, str, str]]
 
 
 @pytest.fixture
@@ -186,13 +183,7 @@ def run(helmdeck_home: Path, capsys: pytest.CaptureFixture[str],
     monkeypatch.delenv("KUBECONFIG", raising=False)
     monkeypatch.setenv("HOME", str(helmdeck_home.parent))
 
-    def invoke(*argv: str) -> tuple[int, str, str]:
-        with pytest.raises(SystemExit) as exc:
-            main(list(argv))
-        out, err = capsys.readouterr()
-        return int(exc.value.code or 0), out, err
-
-    return invoke
+    return cli_runner(capsys)
 
 
 class Recorded:

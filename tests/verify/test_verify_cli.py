@@ -5,16 +5,12 @@ node. On the example charts with examples/site.yaml (CI-runnable)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import yaml
-from support import REPO
+from support import REPO, Run, cli_runner
 
-from helmdeck.cli.main import main
-
-Run = Callable[..., tuple[int, str, str]]
 # keystone-api selects a label no host has: its pods never run (VFY001)
 NOWHERE = ("--set", "labels.api.node_selector_key=no-such-label")
 
@@ -25,11 +21,7 @@ def run(helmdeck_home: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path,
     monkeypatch.delenv("KUBECONFIG", raising=False)
     monkeypatch.setenv("HOME", str(helmdeck_home.parent))
 
-    def invoke(*argv: str) -> tuple[int, str, str]:
-        with pytest.raises(SystemExit) as exc:
-            main(list(argv))
-        out, err = capsys.readouterr()
-        return int(exc.value.code or 0), out, err
+    invoke = cli_runner(capsys)
 
     doc = yaml.safe_load((REPO / "examples" / "site.yaml").read_text())
     doc["spec"]["charts"]["source"]["path"] = str(REPO / "examples" / "charts")
