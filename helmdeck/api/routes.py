@@ -53,7 +53,7 @@ from helmdeck.api.models import (
     UserOverridesOut,
 )
 from helmdeck.endpoints.catalog import INTERFACES
-from helmdeck.errors import NotFoundError, UserError
+from helmdeck.errors import DependentsError, NotFoundError, UserError
 from helmdeck.overrides import ChartOverrides, Reapply, UpdateRequest
 from helmdeck.overrides.service import reapply_note
 from helmdeck.values.yamlio import dump_yaml, load_values
@@ -340,7 +340,10 @@ def _sysinv_update(svc: Any, chart: str, namespace: str, body: SysinvUpdateIn,
     out = SysinvUpdateOut(name=chart, namespace=namespace)
     headers: dict[str, str] = {}
     if enabled is not None:
-        svc.set_enabled(chart, namespace, enabled)
+        try:
+            svc.set_enabled(chart, namespace, enabled)
+        except DependentsError as e:
+            raise e.attribute_modify(svc.app_name) from None
         out.attributes = {"enabled": enabled}
     if change_values or reapply is not None:
         request = UpdateRequest.of(

@@ -20,7 +20,7 @@ import click
 from helmdeck.api.client import RemoteOverrideService
 from helmdeck.cli.context import app_option, get_service
 from helmdeck.cli.output import emit, output_option, properties, table, write_private
-from helmdeck.errors import UserError
+from helmdeck.errors import DependentsError, UserError
 from helmdeck.overrides import OverrideService, Reapply, UpdateRequest
 from helmdeck.overrides.formats import documents, render, target_of
 from helmdeck.overrides.service import reapply_note
@@ -220,7 +220,10 @@ def helm_chart_attribute_modify(target: tuple[str, ...], enabled: str | None) ->
     rows: list[tuple[str, Any]] = [("name", chart_name), ("namespace", namespace)]
     if enabled is not None:
         on = enabled.lower() == "true"
-        service.set_enabled(chart_name, namespace, on)
+        try:
+            service.set_enabled(chart_name, namespace, on)
+        except DependentsError as e:
+            raise e.attribute_modify(service.app_name) from None
         rows.append(("attributes", dump_yaml({"enabled": on})))
     else:
         service.get(chart_name, namespace)  # still refuse an unknown chart

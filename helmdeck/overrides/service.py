@@ -22,7 +22,7 @@ from helmdeck.application import Application, SiteTraits, load_application
 from helmdeck.application.remedies import ChartPatch
 from helmdeck.check import Inconsistency, check_consistency
 from helmdeck.endpoints.catalog import INTERFACES, CatalogEntry, catalog
-from helmdeck.errors import ConflictError, NotFoundError, UserError
+from helmdeck.errors import ConflictError, DependentsError, NotFoundError, UserError
 from helmdeck.overrides.context import Contexts, NeedsWrite, SiteContext
 from helmdeck.overrides.diff import values_diff
 from helmdeck.overrides.gate import WriteGate
@@ -475,10 +475,7 @@ class OverrideService:
                 after = self.app.active(ctx.enabled - {chart}, SiteTraits.of(ctx.site))
                 blockers = sorted(self.app.dependents(chart) & after)
                 if blockers and not cascade:
-                    raise UserError(
-                        f"chart {chart}: enabled charts depend on it: {', '.join(blockers)}; "
-                        "disable those first or pass --cascade to disable them too"
-                    )
+                    raise DependentsError(chart, namespace, blockers)
                 changed += blockers
             for name in changed:
                 ns = ctx.refs[name].namespace
