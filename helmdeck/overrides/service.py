@@ -93,6 +93,8 @@ class ChartOverrides:
     depends_on: tuple[str, ...] = ()
     patches: tuple[ChartPatch, ...] = ()  # the application's remedies the chart got
     enabled: bool = True
+    wait: bool = True  # the application's rollout of the release: wait for it, how long
+    timeout: int | None = None
 
 
 @dataclass(frozen=True)
@@ -165,6 +167,16 @@ class OverrideService:
         self.plugins = plugins if plugins is not None else load_plugins()
         self.contexts = Contexts(self.app, self.plugins, box)
         self.gate = WriteGate(self.contexts)
+        self._armada: OverrideService | None = None
+
+    def as_armada(self) -> OverrideService:
+        """The same store and secrets, the releases named as Armada names them
+        (``Application.armada``): the values an Armada document must carry."""
+        if self._armada is None:  # kept: a server asks again on every such request
+            self._armada = OverrideService(self.store, app=self.app.armada(),
+                                           box=self.contexts.box, plugins=self.plugins,
+                                           actor=self.actor)
+        return self._armada
 
     @property
     def secret_paths(self) -> SecretPaths:
@@ -271,6 +283,8 @@ class OverrideService:
             depends_on=self.contexts.depends_on(ctx, chart),
             patches=layers.base.applied_patches(),
             enabled=chart in ctx.enabled,
+            wait=self.app.chart(chart).wait,
+            timeout=self.app.chart(chart).timeout,
         )
         return shown, key
 
