@@ -19,6 +19,7 @@ from engine_schemas import (
     openapi_to_json_schema,
 )
 from export_env import (
+    ENGINE_OPTIONS,
     PATH_PREFIX,
     REPO_URL,
     Site,
@@ -55,6 +56,12 @@ def _plain_docs(out: Path) -> dict[str, list[Any]]:
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_no_export_holds_a_placeholder(site: Site, fmt: str) -> None:
     for name, text in files_of(site.encrypted(fmt)).items():
+        assert "<redacted>" not in text, name
+    code, out, err = site.export(fmt, "--reveal", *ENGINE_OPTIONS[fmt])
+    assert code == 0, err
+    files = files_of(out)
+    assert any(n.endswith(".secrets.yaml") for n in files)
+    for name, text in files.items():
         assert "<redacted>" not in text, name
 
 
