@@ -29,3 +29,21 @@ class ConflictError(UserError):
 
 class ClusterError(UserError):
     """No Kubernetes cluster to act on (no kubeconfig, or the API server does not answer)."""
+
+
+class DependentsError(UserError):
+    """Disabling ``chart`` is refused: the enabled ``blockers`` depend on it."""
+
+    def __init__(self, chart: str, namespace: str, blockers: list[str]) -> None:
+        self.chart, self.namespace = chart, namespace
+        self.refusal = f"chart {chart}: enabled charts depend on it: {', '.join(blockers)}"
+        super().__init__(f"{self.refusal}; disable those first or pass --cascade to disable "
+                         "them too")
+
+    def attribute_modify(self, app: str) -> UserError:
+        """The same refusal for ``helm-chart-attribute-modify``, which has no ``--cascade``
+        (StarlingX's ``system`` client or helmdeck's): the commands that do work."""
+        return UserError(
+            f"{self.refusal}; disable each first (helm-chart-attribute-modify {app} CHART "
+            f"{self.namespace} --enabled false), or run `helmdeck chart disable {self.chart} "
+            f"{self.namespace} --cascade` to disable them all")

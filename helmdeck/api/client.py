@@ -9,6 +9,7 @@ one-line ``detail`` in the same exception classes the local service raises.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -51,6 +52,7 @@ class RemoteOverrideService:
     ) -> None:
         self.url = url.rstrip("/")
         self._app_name: str | None = None
+        self._armada: dict[str, str] = {}
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._http = httpx.Client(
             base_url=self.url, headers=headers, timeout=timeout, transport=transport
@@ -61,6 +63,12 @@ class RemoteOverrideService:
         """The shared patterns: the server redacts its plugins' declared paths before sending,
         and what arrives redacted counts as secret wherever it is (``redact.split_secrets``)."""
         return SecretPaths()
+
+    def as_armada(self) -> RemoteOverrideService:
+        """The server's values for the release names Armada gives (``?armada=true``)."""
+        other = copy.copy(self)
+        other._armada = {"armada": "true"}
+        return other
 
     def close(self) -> None:
         self._http.close()
@@ -90,7 +98,7 @@ class RemoteOverrideService:
         return [ChartInfo(c["name"], list(c["namespaces"]), c["enabled"]) for c in body["charts"]]
 
     def get(self, chart: str, namespace: str, *, reveal: bool = False) -> ChartOverrides:
-        params = {"namespace": namespace, "full": "true", **_reveal(reveal)}
+        params = {"namespace": namespace, "full": "true", **_reveal(reveal), **self._armada}
         body = self._call("GET", _chart_path(chart), params=params).json()
         return ChartOverrides(
             name=body["name"],
@@ -108,10 +116,12 @@ class RemoteOverrideService:
             chart_version=body["chart_version"],
             depends_on=tuple(body["depends_on"]),
             enabled=body.get("enabled", True),
+            wait=body.get("wait", True),
+            timeout=body.get("timeout"),
         )
 
     def effective(self, chart: str, namespace: str, *, reveal: bool = False) -> dict[str, Any]:
-        params = {"namespace": namespace, **_reveal(reveal)}
+        params = {"namespace": namespace, **_reveal(reveal), **self._armada}
         body = self._call("GET", _chart_path(chart, "effective"), params=params).json()
         return _values(body["effective_values"])
 

@@ -50,6 +50,8 @@ class ChartOverridesOut(BaseModel):
     chart_version: str | None = None
     depends_on: list[str] | None = None
     enabled: bool | None = None
+    wait: bool | None = Field(default=None, description="whether the rollout waits for it")
+    timeout: int | None = Field(default=None, description="the rollout's timeout, seconds")
 
 
 class UserOverridesOut(BaseModel):

@@ -53,7 +53,7 @@ from helmdeck.api.models import (
     UserOverridesOut,
 )
 from helmdeck.endpoints.catalog import INTERFACES
-from helmdeck.errors import NotFoundError, UserError
+from helmdeck.errors import DependentsError, NotFoundError, UserError
 from helmdeck.overrides import ChartOverrides, Reapply, UpdateRequest
 from helmdeck.overrides.service import reapply_note
 from helmdeck.values.yamlio import dump_yaml, load_values
@@ -67,6 +67,10 @@ IfMatch = Annotated[str | None, Header(
                 'user overrides (`W/"N"` is read the same), or `*` for whatever is current. '
                 "The write happens only if the version is still N, else 409; any other "
                 "text is 400. Without it the write applies to the current version.")]
+Armada = Annotated[bool, Query(
+    description="the values for the release names Armada gives (`<application>-<release>`, "
+                "its manifest's release_prefix being the application), as "
+                "`helm-override-show --format armada` prints them")]
 SysinvChart = Annotated[str | None, Query(
     alias="name", min_length=1,
     description="sysinv's form: the chart, the path segment then naming the application")]
@@ -201,7 +205,7 @@ def list_charts(request: Request, svc: ReadService,
 def show(name: str, namespace: Namespace, request: Request, svc: ReadService, caller: Caller,
          reveal: Reveal = False,
          full: Annotated[bool, Query(description="add static layer, provenance, chart")] = False,
-         chart: SysinvChart = None,
+         chart: SysinvChart = None, armada: Armada = False,
          ) -> Response:
     """A chart's overrides: ``/v1/helm_charts/{chart}?namespace=NS`` (helmdeck's form) or
     ``/v1/helm_charts/{app}?name=CHART&namespace=NS`` (sysinv's: empty layers are null, and
@@ -214,11 +218,13 @@ def show(name: str, namespace: Namespace, request: Request, svc: ReadService, ca
             raise UserError("full: not with ?name= (sysinv's form); use "
                             "/v1/helm_charts/{chart}?namespace=NS&full=true")
         name, form = chart, "sysinv"
+    if armada:
+        svc = svc.as_armada()
     if reveal:
         ov = svc.get(name, namespace, reveal=True)
         return _json(_show_body(ov, form), etag(ov.version))
     cache: ShowCache = request.app.state.show_cache
-    slot = (name, namespace, form)
+    slot = (name, namespace, f"{form}+armada" if armada else form)
     hit = cache.lookup(slot, svc.cache_key(name, namespace))
     if hit is not None:
         return _json(*hit)
@@ -265,6 +271,7 @@ def _show_body(ov: ChartOverrides, form: str) -> bytes:
         out.chart_version = ov.chart_version
         out.depends_on = list(ov.depends_on)
         out.enabled = ov.enabled
+        out.wait, out.timeout = ov.wait, ov.timeout
     return out.model_dump_json(exclude_none=True).encode()
 
 
@@ -340,7 +347,10 @@ def _sysinv_update(svc: Any, chart: str, namespace: str, body: SysinvUpdateIn,
     out = SysinvUpdateOut(name=chart, namespace=namespace)
     headers: dict[str, str] = {}
     if enabled is not None:
-        svc.set_enabled(chart, namespace, enabled)
+        try:
+            svc.set_enabled(chart, namespace, enabled)
+        except DependentsError as e:
+            raise e.attribute_modify(svc.app_name) from None
         out.attributes = {"enabled": enabled}
     if change_values or reapply is not None:
         request = UpdateRequest.of(
@@ -412,8 +422,10 @@ def disable(name: str, namespace: Namespace, svc: WriteService,
 @router.get("/helm_charts/{name}/effective", response_model=EffectiveOut,
             responses=errors(400, 401, 403, 404))
 def effective(name: str, namespace: Namespace, svc: ReadService, caller: Caller,
-              reveal: Reveal = False) -> EffectiveOut:
+              reveal: Reveal = False, armada: Armada = False) -> EffectiveOut:
     _check_reveal(reveal, caller)
+    if armada:
+        svc = svc.as_armada()
     values = svc.effective(name, namespace, reveal=reveal)
     return EffectiveOut(name=name, namespace=namespace, effective_values=_yaml(values))
 

@@ -10,6 +10,7 @@ file is reported as ``FILE:LINE: path: message``, from the same line-keeping rea
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from functools import cached_property
 from graphlib import CycleError, TopologicalSorter
@@ -143,6 +144,18 @@ class Application:
 
     def names(self) -> list[str]:
         return [c.name for c in self.charts]
+
+    def armada(self) -> Application:
+        """This application with every release named as Armada names it under the manifest
+        helmdeck writes (``release_prefix`` = the application's name): ``<name>-<release>``.
+
+        Armada always prefixes (``release_prefix`` is required and joined with ``-``, so an
+        empty one gives ``-keystone``, which Helm refuses). The values that depend on release
+        names (``endpoints.oslo_messaging.statefulset.name``) are computed for these names.
+        """
+        charts = tuple(dataclasses.replace(c, release=f"{self.name}-{c.release}")
+                       for c in self.charts)
+        return dataclasses.replace(self, charts=charts)
 
     def chart(self, name: str) -> AppChart:
         try:

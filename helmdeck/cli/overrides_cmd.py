@@ -20,9 +20,9 @@ import click
 from helmdeck.api.client import RemoteOverrideService
 from helmdeck.cli.context import app_option, get_service
 from helmdeck.cli.output import emit, output_option, properties, table, write_private
-from helmdeck.errors import UserError
+from helmdeck.errors import DependentsError, UserError
 from helmdeck.overrides import OverrideService, Reapply, UpdateRequest
-from helmdeck.overrides.formats import documents, render, target_of
+from helmdeck.overrides.formats import armada_target, documents, render, target_of
 from helmdeck.overrides.service import reapply_note
 from helmdeck.values.sections import load_source
 from helmdeck.values.yamlio import dump_json, dump_yaml, load_values_file
@@ -97,6 +97,9 @@ def helm_override_show(target: tuple[str, ...], fmt: str | None, file: Path | No
 
     service = get_service()
     chart, namespace = _target(service, target)
+    if fmt == "armada":
+        # Armada prefixes every release name: the values must name those releases.
+        service = service.as_armada()
     # The service audits a reveal before it reads anything, and redacts otherwise.
     shown = service.get(chart, namespace, reveal=reveal)
     values = service.effective(chart, namespace, reveal=reveal) if effective else shown.combined
@@ -104,6 +107,8 @@ def helm_override_show(target: tuple[str, ...], fmt: str | None, file: Path | No
         # A deployer's document never carries a placeholder: without --reveal the secret
         # values are left out (a comment at the top names them), not printed as <redacted>.
         doc_target = target_of(shown)
+        if fmt == "armada":
+            doc_target = armada_target(doc_target, service.app_name)
         paths = service.secret_paths
         if not reveal:
             left_out = documents(fmt, doc_target, values, paths).secret_keys
@@ -220,7 +225,10 @@ def helm_chart_attribute_modify(target: tuple[str, ...], enabled: str | None) ->
     rows: list[tuple[str, Any]] = [("name", chart_name), ("namespace", namespace)]
     if enabled is not None:
         on = enabled.lower() == "true"
-        service.set_enabled(chart_name, namespace, on)
+        try:
+            service.set_enabled(chart_name, namespace, on)
+        except DependentsError as e:
+            raise e.attribute_modify(service.app_name) from None
         rows.append(("attributes", dump_yaml({"enabled": on})))
     else:
         service.get(chart_name, namespace)  # still refuse an unknown chart

@@ -110,18 +110,6 @@ def chart_source(site: Site, opts: ExportOptions) -> ChartSource:
     return ChartSource("path", str(src.path))
 
 
-def armada_application(app: Application, prefix: str) -> Application:
-    """``app`` with every release named as Armada names it: ``<release_prefix>-<release>``.
-
-    Armada always prefixes (``release_prefix`` is required and joined with ``-``, so an empty
-    one gives ``-keystone``, which Helm refuses). The values that depend on release names (the
-    RabbitMQ StatefulSet clients list, ``endpoints.oslo_messaging.statefulset.name``) must
-    be computed for these names: the plugins run on this application for the Armada export.
-    """
-    charts = tuple(dataclasses.replace(c, release=f"{prefix}-{c.release}") for c in app.charts)
-    return dataclasses.replace(app, charts=charts)
-
-
 def levels_of(desired: list[DesiredRelease], waits: frozenset[str] | None = None
               ) -> list[list[str]]:
     """The exported charts by longest dependency path among them (chart groups, sync waves).
@@ -162,7 +150,6 @@ def export_documents(
     fmt = opts.fmt
     if fmt not in EXPORT_FORMATS:
         raise UserError(f"--format {fmt}: unknown; use one of {', '.join(EXPORT_FORMATS)}")
-    prefix = f"{app_name}-"
     refs = {d.chart: (d.namespace, d.release) for d in desired}
     rollout = {c.name: c for c in app.charts} if app is not None else {}
     waits = frozenset(d.chart for d in desired if d.chart not in rollout or rollout[d.chart].wait)
@@ -177,7 +164,7 @@ def export_documents(
             target = dataclasses.replace(target, wait=rollout[d.chart].wait,
                                          timeout=rollout[d.chart].timeout)
         if fmt == "armada":
-            target = dataclasses.replace(target, release=target.release.removeprefix(prefix))
+            target = formats.armada_target(target, app_name)
         name = formats.secrets_file(target)
         path = name
         if fmt == "argocd":
@@ -351,9 +338,7 @@ def export_application(service: OverrideService, opts: ExportOptions, site: Site
     app_name = service.app.name
     if opts.fmt == "armada":
         # Armada names releases <release_prefix>-<release>: compute the values for them.
-        service = OverrideService(service.store, app=armada_application(service.app, app_name),
-                                  box=service.contexts.box, plugins=service.plugins,
-                                  actor=service.actor)
+        service = service.as_armada()
     desired = desired_releases(service)
     if opts.reveal:
         for d in desired:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -92,7 +92,8 @@ def target_of(
 
     ``refs`` maps a dependency's chart name to its (namespace, release); without it a
     dependency is taken to be released under its chart name in the same namespace, which is
-    how the packaged openstack-helm application names them.
+    how the packaged openstack-helm application names them. ``wait``/``timeout`` come from
+    a ChartOverrides (export sets a DesiredRelease's from the application).
     """
     chart = getattr(release, "chart", None) or release.name
     refs = refs or {}
@@ -104,7 +105,15 @@ def target_of(
         chart_path=str(release.chart_dir),
         chart_version=release.chart_version,
         needs=needs,
+        wait=getattr(release, "wait", True),
+        timeout=getattr(release, "timeout", None),
     )
+
+
+def armada_target(target: Target, app_name: str) -> Target:
+    """``target`` of a release named as Armada names it (``Application.armada``), with the
+    name its Chart document gives: without the ``release_prefix`` Armada adds back."""
+    return replace(target, release=target.release.removeprefix(f"{app_name}-"))
 
 
 # --- the secret document ---------------------------------------------------------------------

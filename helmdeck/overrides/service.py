@@ -22,7 +22,7 @@ from helmdeck.application import Application, SiteTraits, load_application
 from helmdeck.application.remedies import ChartPatch
 from helmdeck.check import Inconsistency, check_consistency
 from helmdeck.endpoints.catalog import INTERFACES, CatalogEntry, catalog
-from helmdeck.errors import ConflictError, NotFoundError, UserError
+from helmdeck.errors import ConflictError, DependentsError, NotFoundError, UserError
 from helmdeck.overrides.context import Contexts, NeedsWrite, SiteContext
 from helmdeck.overrides.diff import values_diff
 from helmdeck.overrides.gate import WriteGate
@@ -93,6 +93,8 @@ class ChartOverrides:
     depends_on: tuple[str, ...] = ()
     patches: tuple[ChartPatch, ...] = ()  # the application's remedies the chart got
     enabled: bool = True
+    wait: bool = True  # the application's rollout of the release: wait for it, how long
+    timeout: int | None = None
 
 
 @dataclass(frozen=True)
@@ -165,6 +167,16 @@ class OverrideService:
         self.plugins = plugins if plugins is not None else load_plugins()
         self.contexts = Contexts(self.app, self.plugins, box)
         self.gate = WriteGate(self.contexts)
+        self._armada: OverrideService | None = None
+
+    def as_armada(self) -> OverrideService:
+        """The same store and secrets, the releases named as Armada names them
+        (``Application.armada``): the values an Armada document must carry."""
+        if self._armada is None:  # kept: a server asks again on every such request
+            self._armada = OverrideService(self.store, app=self.app.armada(),
+                                           box=self.contexts.box, plugins=self.plugins,
+                                           actor=self.actor)
+        return self._armada
 
     @property
     def secret_paths(self) -> SecretPaths:
@@ -271,6 +283,8 @@ class OverrideService:
             depends_on=self.contexts.depends_on(ctx, chart),
             patches=layers.base.applied_patches(),
             enabled=chart in ctx.enabled,
+            wait=self.app.chart(chart).wait,
+            timeout=self.app.chart(chart).timeout,
         )
         return shown, key
 
@@ -475,10 +489,7 @@ class OverrideService:
                 after = self.app.active(ctx.enabled - {chart}, SiteTraits.of(ctx.site))
                 blockers = sorted(self.app.dependents(chart) & after)
                 if blockers and not cascade:
-                    raise UserError(
-                        f"chart {chart}: enabled charts depend on it: {', '.join(blockers)}; "
-                        "disable those first or pass --cascade to disable them too"
-                    )
+                    raise DependentsError(chart, namespace, blockers)
                 changed += blockers
             for name in changed:
                 ns = ctx.refs[name].namespace

@@ -60,6 +60,7 @@ COMMANDS: list[tuple[str, ...]] = [
     ("helm-override-show", "keystone", NS, "--effective"),
     *[("helm-override-show", "nova", NS, "--format", f)
       for f in ("helm", "armada", "fluxcd", "helmfile", "argocd")],
+    ("helm-override-show", "nova", NS, "--format", "armada", "--effective"),
     ("explain", "keystone", NS, "a.b"),
     ("explain", "keystone", NS, "endpoints.identity.auth.test.password"),
     ("overrides", "rollback", "keystone", NS, "--to", "1"),

@@ -436,3 +436,30 @@ def test_unknown_query_parameters_are_400_naming_them(wire: Wire, method: str, p
     assert f"query parameter {bad}" in response.json()["detail"]
     after = wire.client.get("/v1/overrides", headers={"x-auth-token": wire.dep.admin}).json()
     assert after == before
+
+
+def test_disabling_a_chart_others_need_names_what_the_client_can_run(wire: Wire) -> None:
+    """Found running the real client against the packaged application: disabling keystone
+    while horizon needs it is refused, and the line the client prints must name commands
+    that exist for it (helm-chart-attribute-modify has no --cascade), not only --cascade."""
+    h = {"x-auth-token": wire.dep.admin}
+    enabled = wire.client.post("/v1/helm_charts/horizon/enable",
+                               params={"namespace": "openstack"}, headers=h)
+    assert enabled.status_code == 200, enabled.text
+    patch = next(q for q in COMMANDS[14]["requests"] if q["method"] == "PATCH")
+    assert json.loads(patch["body"])["attributes"] == {"enabled": "false"}
+    response = send(wire, patch, wire.dep.admin)
+    assert response.status_code == 400, response.text
+    line = fault_line(response)
+    assert line is not None and "\n" not in line
+    assert "horizon" in line
+    assert f"helm-chart-attribute-modify {APP} CHART openstack --enabled false" in line
+    assert "helmdeck chart disable keystone openstack --cascade" in line
+    # Nothing changed; once horizon is disabled the same request goes through.
+    listing = wire.client.get(f"/v1/helm_charts/?app_name={APP}", headers=h).json()
+    assert next(c for c in listing["charts"] if c["name"] == "keystone")["enabled"] == [True]
+    horizon = patch | {"path": patch["path"].replace("name=keystone", "name=horizon")}
+    assert send(wire, horizon, wire.dep.admin).status_code == 200
+    response = send(wire, patch, wire.dep.admin)
+    assert response.status_code == 200, response.text
+    assert response.json()["attributes"] == {"enabled": False}

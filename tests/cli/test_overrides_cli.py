@@ -287,3 +287,12 @@ def test_usage_errors_are_one_line_exit_2(cli: Cli, args: list[str], needle: str
     _, err = cli(*args, code=2)
     assert err.count("\n") == 1 and needle in err, err
     assert "--help'" in err and "Usage:" not in err
+
+
+def test_attribute_modify_refusal_names_commands_it_has(cli: Cli) -> None:
+    """helm-chart-attribute-modify has no --cascade: its refusal names what does work."""
+    _, err = cli("helm-chart-attribute-modify", "mariadb", "openstack", "--enabled", "false",
+                 code=2)
+    assert err.count("\n") == 1 and "enabled charts depend on it: keystone" in err
+    assert "helm-chart-attribute-modify openstack-helm CHART openstack --enabled false" in err
+    assert "helmdeck chart disable mariadb openstack --cascade" in err

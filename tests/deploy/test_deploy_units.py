@@ -23,7 +23,6 @@ from helmdeck.deploy.apply import execute
 from helmdeck.deploy.desired import DesiredRelease
 from helmdeck.deploy.export import (
     ExportOptions,
-    armada_application,
     chart_source,
     check_secret_handling,
     export_files,
@@ -216,7 +215,7 @@ def test_chart_source_per_engine() -> None:
 
 def test_armada_application_names_releases_as_armada_does() -> None:
     app = Application("osh", (AppChart("rabbitmq", "rabbitmq"), AppChart("nova", "nova-rel")))
-    renamed = armada_application(app, "osh")
+    renamed = app.armada()
     assert [c.release for c in renamed.charts] == ["osh-rabbitmq", "osh-nova-rel"]
     assert [c.name for c in renamed.charts] == ["rabbitmq", "nova"]
 

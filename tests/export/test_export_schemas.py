@@ -19,11 +19,13 @@ from engine_schemas import (
     openapi_to_json_schema,
 )
 from export_env import (
+    ENGINE_OPTIONS,
     PATH_PREFIX,
     REPO_URL,
     Site,
     files_of,
     load_docs,
+    run,
     sops_decrypt,
 )
 from jsonschema import Draft7Validator
@@ -54,6 +56,12 @@ def _plain_docs(out: Path) -> dict[str, list[Any]]:
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_no_export_holds_a_placeholder(site: Site, fmt: str) -> None:
     for name, text in files_of(site.encrypted(fmt)).items():
+        assert "<redacted>" not in text, name
+    code, out, err = site.export(fmt, "--reveal", *ENGINE_OPTIONS[fmt])
+    assert code == 0, err
+    files = files_of(out)
+    assert any(n.endswith(".secrets.yaml") for n in files)
+    for name, text in files.items():
         assert "<redacted>" not in text, name
 
 
@@ -322,3 +330,25 @@ def test_armada_validators_can_fail(site: Site) -> None:
     assert any("'release_prefix' is a required property" in e for e in errors(
         armada_validator("armada/Manifest/v1"),
         {k: v for k, v in manifest.items() if k != "release_prefix"}))
+
+
+def test_helm_override_show_armada_names_the_releases_armada_makes(site: Site) -> None:
+    """``helm-override-show --format armada`` prints the Chart document export writes: a
+    Chart in any Armada manifest gets ``release_prefix``, so its values must name
+    ``<prefix>-rabbitmq-rabbitmq``, not the bare release's StatefulSet."""
+    charts, _, manifests = _armada(site)
+    ((_, manifest),) = manifests.items()
+    prefix = manifest["data"]["release_prefix"]
+    for chart in ("nova", "rabbitmq"):
+        code, out, err = run("helm-override-show", chart, "openstack", "--format", "armada")
+        assert code == 0, err
+        (shown,) = yaml.safe_load_all(out)
+        assert shown == charts[chart], chart
+    (nova,) = yaml.safe_load_all(run("helm-override-show", "nova", "openstack",
+                                     "--format", "armada")[1])
+    messaging = nova["data"]["values"]["endpoints"]["oslo_messaging"]
+    assert messaging["statefulset"]["name"] == f"{prefix}-rabbitmq-rabbitmq"
+    assert nova["data"]["release"] == "nova"  # Armada adds the prefix itself
+    # Helm's own format keeps the release helmdeck installs, with its StatefulSet.
+    helm = yaml.safe_load(run("helm-override-show", "nova", "openstack", "--format", "helm")[1])
+    assert helm["endpoints"]["oslo_messaging"]["statefulset"]["name"] == "rabbitmq-rabbitmq"

@@ -19,7 +19,6 @@ from export_env import (
     sops_decrypt,
 )
 
-from helmdeck.deploy.export import armada_application
 from helmdeck.overrides.formats import with_argocd_hooks
 from helmdeck.store import audit, open_store
 from helmdeck.values.merge import merge_values
@@ -133,7 +132,7 @@ def test_encrypted_export_decrypts_to_the_stored_secrets(site: Site, fmt: str) -
             assert doc["sops"]["age"][0]["recipient"] == site.key.recipient
     # Decrypted and merged back the engine's way, each release gets exactly helmdeck's values.
     desired = site.desired(
-        (lambda app: armada_application(app, app.name)) if fmt == "armada" else None)
+        (lambda app: app.armada()) if fmt == "armada" else None)
     trees = split_trees(fmt, out, site)
     assert sorted(trees) == sorted(desired)
     decrypted: list[str] = []
@@ -196,7 +195,9 @@ def test_reveal_writes_secrets_in_clear_only_in_the_secret_documents(site: Site)
 
 
 def test_helm_override_show_leaves_the_secrets_out(site: Site) -> None:
+    assert run("helm-override-show", "nova", "openstack")[0] == 0  # the site's secrets exist
     stored = site.secrets()
+    assert stored["keystone_admin_password"]
     for fmt in ("helm", "fluxcd", "argocd", "helmfile", "armada"):
         code, out, err = run("helm-override-show", "nova", "openstack", "--format", fmt)
         assert code == 0, err
