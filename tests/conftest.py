@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from support import as_site, site_doc
+from support import REFERENCE, as_site, site_doc
 
 if TYPE_CHECKING:
     from helmdeck.site.model import Site
@@ -20,12 +20,20 @@ PG_ADMIN_URL = os.environ.get(
 )
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Under CI the reference and schema tests must run: their data missing is a failure."""
+    if os.environ.get("CI") == "true" and not (REFERENCE / "openstack-helm").is_dir():
+        raise pytest.UsageError(f"reference data not found at {REFERENCE}; set "
+                                "HELMDECK_REFERENCE to the shared reference directory")
+
+
 @pytest.fixture
 def helmdeck_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A private HELMDECK_HOME, with no inherited database URL, key or server."""
     home = tmp_path / "helmdeck-home"
     monkeypatch.setenv("HELMDECK_HOME", str(home))
-    for var in ("HELMDECK_DATABASE_URL", "HELMDECK_SECRET_KEY", "HELMDECK_URL", "HELMDECK_TOKEN"):
+    for var in ("HELMDECK_DATABASE_URL", "HELMDECK_SECRET_KEY", "HELMDECK_URL", "HELMDECK_TOKEN",
+                "HELMDECK_APP"):
         monkeypatch.delenv(var, raising=False)
     return home
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import uuid
 from pathlib import Path
 from typing import Any
 
-from support import OSH_CHARTS
+from support import OSH_CHARTS, REFERENCE_CHARTS
 
 from helmdeck.plugin import ChartRef, SiteSnapshot, SystemOverrides
 from helmdeck.plugins.generate import required_secrets, system_overrides
@@ -22,9 +21,7 @@ DOMAIN = "cloud.example.com"
 
 
 def reference_dir() -> Path:
-    env = os.environ.get("HELMDECK_REFERENCE")
-    base = Path(env) if env else Path(__file__).resolve().parents[3] / "shared" / "reference"
-    return base / "openstack-helm"
+    return REFERENCE_CHARTS
 
 
 

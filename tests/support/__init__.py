@@ -26,10 +26,12 @@ if TYPE_CHECKING:
 REPO = Path(__file__).resolve().parents[2]
 Run = Callable[..., tuple[int, str, str]]
 # The real openstack-helm charts' Chart.yaml/values.yaml (optional: tests skip without them).
-REFERENCE_CHARTS = (
-    Path(os.environ.get("HELMDECK_REFERENCE") or REPO / ".." / "shared" / "reference")
-    / "openstack-helm"
-)
+# Beside the checkout (../shared/reference), else where this machine keeps it (a clean clone
+# in a temporary directory has nothing beside it).
+REFERENCE = Path(os.environ.get("HELMDECK_REFERENCE") or next(
+    (p for p in (REPO.parent / "shared" / "reference", Path("/work/shared/reference"))
+     if p.is_dir()), REPO.parent / "shared" / "reference"))
+REFERENCE_CHARTS = REFERENCE / "openstack-helm"
 # The 13 charts the reference documents (osh-conventions.md); the application adds ovn.
 OSH_CHARTS = (
     "mariadb",
