@@ -35,7 +35,7 @@ class DependentsError(UserError):
     """Disabling ``chart`` is refused: the enabled ``blockers`` depend on it."""
 
     def __init__(self, chart: str, namespace: str, blockers: list[str]) -> None:
-        self.chart, self.namespace = chart, namespace
+        self.chart, self.namespace, self.blockers = chart, namespace, blockers
         self.refusal = f"chart {chart}: enabled charts depend on it: {', '.join(blockers)}"
         super().__init__(f"{self.refusal}; disable those first or pass --cascade to disable "
                          "them too")

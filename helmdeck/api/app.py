@@ -35,7 +35,7 @@ from helmdeck.api.middleware import (
 from helmdeck.api.query import known_query
 from helmdeck.api.routes import router
 from helmdeck.application import Application, load_application
-from helmdeck.errors import UserError
+from helmdeck.errors import DependentsError, UserError
 from helmdeck.overrides.service import OverrideService
 from helmdeck.plugins.registry import load_plugins
 from helmdeck.store import Store
@@ -139,15 +139,20 @@ def _version() -> str:
         return "0"
 
 
-def _error(detail: str, status: int, headers: dict[str, str] | None = None) -> JSONResponse:
+def _error(detail: str, status: int, headers: dict[str, str] | None = None,
+           **extra: Any) -> JSONResponse:
     detail = _one_line(detail)
-    return JSONResponse(error_body(detail, status), status_code=status, headers=headers)
+    return JSONResponse({**error_body(detail, status), **extra}, status_code=status,
+                        headers=headers)
 
 
 async def _user_error(request: Request, exc: Exception) -> JSONResponse:
     status = exc.http_status if isinstance(exc, UserError) else 400
     if getattr(request.state, "sysinv", False) and status in (404, 409):
         status = 400  # sysinv answers every operator mistake with 400
+    if isinstance(exc, DependentsError):
+        return _error(str(exc), status, dependents={
+            "chart": exc.chart, "namespace": exc.namespace, "blockers": exc.blockers})
     return _error(str(exc), status)
 
 

@@ -20,7 +20,7 @@ import httpx
 
 from helmdeck.check import Inconsistency
 from helmdeck.endpoints.catalog import INTERFACES, CatalogEntry
-from helmdeck.errors import ConflictError, NotFoundError, UserError
+from helmdeck.errors import ConflictError, DependentsError, NotFoundError, UserError
 from helmdeck.overrides import (
     ApplicationStatus,
     ChartInfo,
@@ -206,6 +206,9 @@ class RemoteOverrideService:
         if response.is_success:
             return response
         detail = _detail(response)
+        dependents = _dependents(response)
+        if dependents is not None:
+            raise dependents
         if response.status_code == 401:
             raise UserError(f"{self.url}: {detail}; set HELMDECK_TOKEN to a valid token")
         raise _ERRORS.get(response.status_code, UserError)(detail)
@@ -230,6 +233,16 @@ def _version(response: httpx.Response) -> int:
 
 def _if_match(version: int | None) -> dict[str, str]:
     return {"If-Match": f'"{version}"'} if version is not None else {}
+
+
+def _dependents(response: httpx.Response) -> DependentsError | None:
+    """The server's refusal to disable a chart others need, as the local service raises it."""
+    try:
+        found = response.json().get("dependents")
+        return DependentsError(str(found["chart"]), str(found["namespace"]),
+                               [str(b) for b in found["blockers"]]) if found else None
+    except (ValueError, AttributeError, KeyError, TypeError):
+        return None
 
 
 def _detail(response: httpx.Response) -> str:

@@ -127,11 +127,20 @@ class ImportOut(BaseModel):
     changed: int
 
 
+class DependentsOut(BaseModel):
+    chart: str
+    namespace: str
+    blockers: list[str] = Field(description="the enabled charts that depend on it")
+
+
 class ErrorOut(BaseModel):
     detail: str = Field(description="one line naming the input and what is wrong")
     error_message: str = Field(
         description='the same line as sysinv sends it: a JSON string holding '
                     '{"faultcode", "faultstring", "debuginfo"}')
+    dependents: DependentsOut | None = Field(
+        None, description="when disabling a chart is refused: what depends on it (so a "
+                          "client can say which of its own commands disable them)")
 
 
 # --- StarlingX sysinv's shapes ------------------------------------------------------------------

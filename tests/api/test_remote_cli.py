@@ -74,6 +74,8 @@ COMMANDS: list[tuple[str, ...]] = [
      "--reapply"),
     ("helm-chart-attribute-modify", "openstack-helm", "horizon", NS, "--enabled", "false"),
     ("helm-chart-attribute-modify", "horizon", NS, "--enabled", "true"),
+    ("helm-chart-attribute-modify", "keystone", NS, "--enabled", "false"),  # others need it
+    ("chart", "disable", "keystone", NS),
     ("helm-override-list", "stx-openstack"),
     ("overrides", "export", "{export}"),
     ("overrides", "import", "{export}"),
