@@ -46,7 +46,7 @@ def test_breaking_change_refused_and_forced(service: OverrideService, store: Sto
     with pytest.raises(UserError, match=r"differs from mariadb.*--force"):
         service.update(*KS, UpdateRequest.of(flag="reset", set=["shared.flag=1"]))
     assert service.get(*KS).version == 0
-    _, version, _ = service.update(
+    _, version, *_ = service.update(
         *KS, UpdateRequest.of(flag="reset", set=["shared.flag=1"], force=True)
     )
     assert version == 1
@@ -55,7 +55,7 @@ def test_breaking_change_refused_and_forced(service: OverrideService, store: Sto
 def test_existing_problem_does_not_block_other_changes(service: OverrideService) -> None:
     service.update(*KS, UpdateRequest.of(flag="reset", set=["shared.flag=1"], force=True))
     # still inconsistent, but not made worse: an unrelated key may change
-    _, version, _ = service.update(*KS, UpdateRequest.of(flag="reuse", set=["other=2"]))
+    _, version, *_ = service.update(*KS, UpdateRequest.of(flag="reuse", set=["other=2"]))
     assert version == 2
     # and the fix is accepted
     service.update("mariadb", "openstack", UpdateRequest.of(flag="reset", set=["shared.flag=1"]))
@@ -72,5 +72,5 @@ def test_rollback_is_not_blocked(service: OverrideService) -> None:
     service.update(*KS, UpdateRequest.of(flag="reset", set=["shared.flag=1"], force=True))
     service.update(*KS, UpdateRequest.of(flag="reset", set=["a=1"]))
     service.update("mariadb", "openstack", UpdateRequest.of(flag="reset", set=["b=1"]))
-    user, _, _ = service.rollback(*KS, to=1)
+    user, *_ = service.rollback(*KS, to=1)
     assert user == {"shared": {"flag": 1}}

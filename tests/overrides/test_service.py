@@ -68,17 +68,17 @@ def test_effective_coalesces_defaults(service: OverrideService) -> None:
 
 def test_reuse_merges_and_reset_replaces(service: OverrideService, store: Store) -> None:
     service.update(*KS, UpdateRequest.of(flag="reset", files=["conf:\n  a: 1\n  b: [1, 2]\n"]))
-    user, version, _ = service.update(
+    user, version, *_ = service.update(
         *KS, UpdateRequest.of(flag="reuse", set=["conf.c=3", "conf.b={9}"])
     )
     assert user == {"conf": {"a": 1, "b": [9], "c": 3}} and version == 2
-    user, version, _ = service.update(*KS, UpdateRequest.of(flag="reset", set=["conf.d=4"]))
+    user, version, *_ = service.update(*KS, UpdateRequest.of(flag="reset", set=["conf.d=4"]))
     assert user == {"conf": {"d": 4}} and version == 3
     assert user_state(store) == ({"conf": {"d": 4}}, 3)
 
 
 def test_inputs_apply_in_helm_order(service: OverrideService) -> None:
-    user, _, _ = service.update(
+    user, _, *_ = service.update(
         *KS,
         UpdateRequest.of(
             flag="reset",
@@ -130,7 +130,7 @@ def test_refused_updates_store_nothing(
 
 
 def test_render_check_passes_when_chart_renders(service: OverrideService) -> None:
-    _, version, _ = service.update(
+    _, version, *_ = service.update(
         *KS, UpdateRequest.of(flag="reset", set=["pod.replicas.api=4"], render_check=True)
     )
     assert version == 1
@@ -150,8 +150,8 @@ def test_unknown_chart_or_namespace(service: OverrideService) -> None:
 
 
 def test_if_match_conflict(service: OverrideService, store: Store) -> None:
-    _, v1, _ = service.update(*KS, UpdateRequest.of(flag="reset", set=["a=1"]))
-    _, v2, _ = service.update(*KS, UpdateRequest.of(flag="reuse", set=["b=2"]), if_match=v1)
+    _, v1, *_ = service.update(*KS, UpdateRequest.of(flag="reset", set=["a=1"]))
+    _, v2, *_ = service.update(*KS, UpdateRequest.of(flag="reuse", set=["b=2"]), if_match=v1)
     with pytest.raises(ConflictError, match=f"version {v2}, not {v1}"):
         service.update(*KS, UpdateRequest.of(flag="reuse", set=["c=3"]), if_match=v1)
     with pytest.raises(ConflictError):
@@ -182,7 +182,7 @@ def test_history_diff_redacted_and_rollback(
     assert [r.revision for r in revs] == [1, 2, 3]
     assert [r.actor for r in revs] == ["tester"] * 3
     assert "+b: 2" in revs[1].diff and "-a: 1" in revs[2].diff
-    user, version, _ = service.rollback(*KS, to=2)
+    user, version, *_ = service.rollback(*KS, to=2)
     assert user == {"a": 1, "b": 2} and version == 4
     assert user_state(store) == ({"a": 1, "b": 2}, 4)
     with pytest.raises(NotFoundError):
