@@ -261,6 +261,19 @@ def test_patch_at_under_or_over_a_secret_path_is_400_and_stores_nothing(
     assert shown.headers["ETag"] == '"0"' and shown.json()["user_overrides"] in ("", "{}\n")
 
 
+@pytest.mark.parametrize("values", [
+    {"set_json": ["x=" + '{"k":' * 450 + "1" + "}" * 450]},
+    {"files": ["x: " + "[" * 450 + "]" * 450 + "\n"]},
+], ids=["set_json", "file"])
+def test_deep_nesting_is_a_one_line_400_not_a_500(
+    api: TestClient, deployment: Deployment, values: dict[str, list[str]]
+) -> None:
+    h, q = auth(deployment.admin), {"namespace": NS}
+    r = api.patch(URL, params=q, headers=h, json={"flag": "reuse", "values": values})
+    assert r.status_code == 400 and "nested deeper than 100 levels" in r.json()["detail"]
+    assert "\n" not in r.json()["detail"]
+
+
 def test_rollback_beyond_any_revision_is_400_on_every_database(
     api: TestClient, deployment: Deployment, db_url: str
 ) -> None:
