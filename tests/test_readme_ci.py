@@ -47,3 +47,46 @@ def test_readme_main_job_runs_offline(tmp_path: Path) -> None:
     assert "13 charts agree" in result.stdout
     assert "https://keystone.cloud.example.com/v3" in result.stdout
     assert len(list((tmp_path / "out").iterdir())) == 13
+
+
+def _readme_benches() -> list[str]:
+    text = (ROOT / "README.md").read_text()
+    section = text.split("Benchmarks (not part of the tests", 1)[1].split("\n\n", 1)[0]
+    return sorted(set(re.findall(r"bench_\w+\.py", section)))
+
+
+# Loads each benchmark as `python bench/X.py` would (its folder first on sys.path, from a
+# directory that is not the checkout) without running it, then stages every example chart
+# the way bench_deploy's helm loop does.
+_BENCH_CHECK = """\
+import runpy, sys
+from pathlib import Path
+bench = Path(sys.argv[1])
+sys.path[0] = str(bench)
+for name in sys.argv[2:]:
+    runpy.run_path(str(bench / name), run_name="bench_check")
+from helm_binary import stage_chart
+from helmdeck.helm.charts import file_dependencies
+for chart in sorted(p.parent for p in (bench.parent / "examples" / "charts").glob("*/Chart.yaml")):
+    staged = stage_chart(chart, Path.cwd())
+    missing = [n for n, _ in file_dependencies(chart) if not (staged / "charts" / n).is_dir()]
+    assert not missing, (chart.name, missing)
+"""
+
+
+def test_every_benchmark_the_readme_names_starts_as_written(tmp_path: Path) -> None:
+    """The README's benchmarks import their helpers from a fresh directory (bench_plugins
+    once failed with ``ModuleNotFoundError: support``) and the helm loop gets charts with
+    their ``file://`` dependencies staged (bench_deploy once crashed there)."""
+    import os
+    import subprocess
+    import sys
+
+    benches = _readme_benches()
+    assert benches == sorted(p.name for p in (ROOT / "bench").glob("bench_*.py"))
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    result = subprocess.run(
+        [sys.executable, "-c", _BENCH_CHECK, str(ROOT / "bench"), *benches],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]

@@ -234,6 +234,60 @@ def test_errors_from_the_service_keep_their_status(api: TestClient, deployment: 
     assert r.status_code == 400 and "a[x]=1" in r.json()["detail"]
 
 
+SECRET = "endpoints.identity.auth.test.password"  # generated for these charts
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"set_json": [f'{SECRET}={{"a":1}}']},
+        {"files": ["endpoints:\n  identity:\n    auth:\n      test:\n"
+                   "        password: {a: 1}\n"]},
+        {"set": [f"{SECRET}.sub=1"]},
+        {"set": ["endpoints.identity.auth=x"]},
+    ],
+    ids=["map-at", "file-map-at", "under", "over"],
+)
+def test_patch_at_under_or_over_a_secret_path_is_400_and_stores_nothing(
+    api: TestClient, deployment: Deployment, db_url: str, values: dict[str, list[str]]
+) -> None:
+    h, q = auth(deployment.admin), {"namespace": NS}
+    for flag in ("reuse", "reset"):
+        r = api.patch(URL, params=q, headers=h, json={"flag": flag, "values": values})
+        assert r.status_code == 400, r.text
+        assert "holds a secret" in r.json()["detail"]
+        assert "helmdeck secret set keystone_keystone_test_password" in r.json()["detail"]
+    shown = api.get(URL, params=q, headers=h)
+    assert shown.headers["ETag"] == '"0"' and shown.json()["user_overrides"] in ("", "{}\n")
+
+
+@pytest.mark.parametrize("values", [
+    {"set_json": ["x=" + '{"k":' * 450 + "1" + "}" * 450]},
+    {"files": ["x: " + "[" * 450 + "]" * 450 + "\n"]},
+], ids=["set_json", "file"])
+def test_deep_nesting_is_a_one_line_400_not_a_500(
+    api: TestClient, deployment: Deployment, values: dict[str, list[str]]
+) -> None:
+    h, q = auth(deployment.admin), {"namespace": NS}
+    r = api.patch(URL, params=q, headers=h, json={"flag": "reuse", "values": values})
+    assert r.status_code == 400 and "nested deeper than 100 levels" in r.json()["detail"]
+    assert "\n" not in r.json()["detail"]
+
+
+def test_rollback_beyond_any_revision_is_400_on_every_database(
+    api: TestClient, deployment: Deployment, db_url: str
+) -> None:
+    h, q = auth(deployment.admin), {"namespace": NS}
+    api.patch(URL, params=q, headers=h, json={"values": {"set": ["a=1"]}})
+    r = api.post(f"{URL}/rollback", params=q, headers=h, json={"to": 2**31 - 1})
+    assert r.status_code == 404 and f"no revision {2**31 - 1}" in r.json()["detail"]
+    for to in (2**31, 99999999999999999999):  # past PostgreSQL's integer column
+        r = api.post(f"{URL}/rollback", params=q, headers=h, json={"to": to})
+        assert r.status_code == 400 and "body.to" in r.json()["detail"], r.text
+        assert "\n" not in r.json()["detail"]
+    assert api.get(URL, params=q, headers=h).headers["ETag"] == '"1"'
+
+
 def test_history_rollback_enable_disable(api: TestClient, deployment: Deployment) -> None:
     h, q = auth(deployment.admin), {"namespace": NS}
     for expr in ("a=1", "a=2"):

@@ -251,9 +251,12 @@ def test_override_names_never_become_paths(tmp_path: Path, name: str) -> None:
         site({"path": str(tmp_path)}, release=name)
     with pytest.raises(ValidationError):
         site({"path": str(tmp_path)}, [name])
+    with pytest.raises(ValidationError):
+        site({"path": str(tmp_path)}, distro=name)
     # a site that skipped validation is refused before any file name is made
     good = site({"path": str(tmp_path)})
-    spec = good.spec.model_copy(update={"release": name})
-    bad = good.model_copy(update={"spec": spec})
-    with pytest.raises(UserError, match="not a values_overrides name"):
-        static_override_files(bad, "keystone")
+    for field, value in (("release", name), ("distro", name), ("features", [name])):
+        spec = good.spec.model_copy(update={field: value})
+        bad = good.model_copy(update={"spec": spec})
+        with pytest.raises(UserError, match="not a values_overrides name"):
+            static_override_files(bad, "keystone")

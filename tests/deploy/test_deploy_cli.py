@@ -86,6 +86,16 @@ def test_apply_dry_run_then_real_apply_needs_a_cluster(run: Run) -> None:
     assert err.count("\n") == 1 and "no Kubernetes cluster configured" in err
 
 
+def test_a_kubeconfig_naming_a_missing_file_says_so(
+    run: Run, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    missing = tmp_path / "no-such-kubeconfig"
+    monkeypatch.setenv("KUBECONFIG", str(missing))
+    rc, _, err = run("apply", "--app", APP_FILE)
+    assert rc == 2 and err.count("\n") == 1 and "Traceback" not in err
+    assert f"KUBECONFIG={missing}: no such file" in err and "KUBECONFIG unset" not in err
+
+
 def test_apply_records_and_plan_then_shows_nothing(
     run: Run, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -156,6 +166,16 @@ def test_rollout_refuses_a_disabled_dependency_but_overrides_still_work(
         ("cache", "install")]
     rc, out, _ = run("plan", "--app", APP_FILE)
     assert "plan: 1 to install, 0 to upgrade, 0 to uninstall, 0 unchanged, 4 disabled" in out
+
+
+def test_chart_disable_with_dependents_is_refused_unless_cascade(run: Run) -> None:
+    rc, out, err = run("chart", "disable", "--app", APP_FILE, "db", "openstack")
+    assert (rc, out) == (2, "") and err.count("\n") == 1
+    assert "enabled charts depend on it: api, tool" in err and "--cascade" in err
+    rc, out, _ = run("chart", "disable", "--app", APP_FILE, "db", "openstack", "--cascade")
+    assert rc == 0
+    rc, out, _ = run("plan", "--app", APP_FILE, "-o", "json")
+    assert rc == 0 and [r["chart"] for r in json.loads(out)] == ["cache"]
 
 
 def test_nodes_plan_prints_kubectl(run: Run) -> None:

@@ -28,8 +28,9 @@ FREE_ENDPOINT_MAPS = {"auth", "host_fqdn_override", "scheme", "port", "namespace
 
 
 def _declared(values: dict[str, Any], path: ValuesPath) -> bool:
+    # helm-toolkit's per-host root overrides: overrides.<daemonset>.<labels|hosts>.<rule>.values
+    # holds the chart's own keys, declared where the chart declares them.
     if path[0] == "overrides" and len(path) > 5 and path[4] == "values":
-        # helm-toolkit's root per-host form: the rule's values are the chart's own keys.
         return _declared(values, path[5:])
     if path[0] == "conf" or (
         path[0] == "endpoints" and len(path) > 2 and path[2] in FREE_ENDPOINT_MAPS

@@ -72,5 +72,5 @@ def test_rollback_is_not_blocked(service: OverrideService) -> None:
     service.update(*KS, UpdateRequest.of(flag="reset", set=["shared.flag=1"], force=True))
     service.update(*KS, UpdateRequest.of(flag="reset", set=["a=1"]))
     service.update("mariadb", "openstack", UpdateRequest.of(flag="reset", set=["b=1"]))
-    user, _, *_ = service.rollback(*KS, to=1)
+    user, *_ = service.rollback(*KS, to=1)
     assert user == {"shared": {"flag": 1}}

@@ -78,6 +78,30 @@ def test_a_scalar_where_the_chart_has_a_map_is_refused_at_once(
     assert revisions(store) == 1
 
 
+@pytest.mark.parametrize(("stored", "message"), [
+    ({"pod": {"replicas": 3}},
+     "pod.replicas: the chart has a map here but the overrides give a scalar; give a map"),
+    ({"images": {"tags": {"keystone_api": {"x": 1}}}},
+     "images.tags.keystone_api: the chart has a scalar here but the overrides give a map; "
+     "give a scalar"),
+])
+def test_a_stored_type_clash_fails_the_render_in_one_line_and_helm_prints_nothing(
+    service: OverrideService, store: Store, capfd: pytest.CaptureFixture[str],
+    stored: dict[str, object], message: str
+) -> None:
+    """An override stored before the gate refused clashes (or written around it): the render
+    names the path, and Helm's own coalesce warning never reaches the terminal."""
+    with store.transaction() as s:
+        user_overrides.put_user_overrides(s, *KS, stored, actor="tester", diff="")
+    desired = next(d for d in desired_releases(service) if d.chart == "keystone")
+    capfd.readouterr()
+    with pytest.raises(RenderError) as exc:
+        release_renderer(service.secret_paths)(desired)
+    assert str(exc.value) == f"keystone: render failed: {message} instead"
+    out, err = capfd.readouterr()
+    assert "warning" not in out + err and "table" not in out + err, err
+
+
 def test_an_update_that_changes_nothing_records_nothing(
     service: OverrideService, store: Store
 ) -> None:
@@ -89,6 +113,28 @@ def test_an_update_that_changes_nothing_records_nothing(
     with pytest.raises(UserError, match=r"set no value .* helm-override-delete"):
         service.update(*KS, UpdateRequest.of(flag="reset", set=["=1"]))
     assert revisions(store) == 1
+
+
+def test_a_one_key_change_over_a_huge_override_diffs_one_key(
+    service: OverrideService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cost of a change follows the change: the revision's diff is made from the keys
+    that differ, not from two dumps of 40,000 keys (which once made every PATCH take 12 s)."""
+    import helmdeck.overrides.diff as diff
+
+    huge = "".join(f"k{i}: {i}\n" for i in range(40_000))
+    service.update(*KS, UpdateRequest.of(files=[huge]))
+    sizes: list[int] = []
+    real = diff.difflib.unified_diff
+
+    def counted(a: list[str], b: list[str], **kw: str) -> Iterator[str]:
+        sizes.append(len(a) + len(b))
+        return real(a, b, **kw)
+
+    monkeypatch.setattr(diff.difflib, "unified_diff", counted)
+    result = service.update(*KS, UpdateRequest.of(flag="reuse", set=["k7=changed"]))
+    assert result.changed and result.values["k7"] == "changed" and len(result.values) == 40_000
+    assert sizes and max(sizes) <= 4, sizes
 
 
 def test_rollback_to_an_impossible_revision_is_not_found(service: OverrideService) -> None:
