@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -33,11 +32,10 @@ ZERO = "/dev/zero"
 
 
 def refused(fn: Any, *args: Any, **kwargs: Any) -> str:
-    """The one-line message ``fn`` refuses its input with (quickly, and without recursing)."""
-    start = time.monotonic()
+    """The one-line message ``fn`` refuses its input with (without recursing; an unbounded
+    read of /dev/zero would never return)."""
     with pytest.raises(ValuesError) as exc:
         fn(*args, **kwargs)
-    assert time.monotonic() - start < 10
     message = str(exc.value)
     assert "\n" not in message
     return message
@@ -58,10 +56,8 @@ def test_dev_zero_values_file_is_refused_at_once() -> None:
 
 def test_dev_zero_on_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "values.yaml").write_text("a: 1\n")
-    start = time.monotonic()
     with pytest.raises(SystemExit) as exc:
         main(["values", "effective", "--chart-values", str(tmp_path), "-f", ZERO])
-    assert time.monotonic() - start < 10
     err = capsys.readouterr().err
     assert exc.value.code == 2 and err.count("\n") == 1 and "larger than" in err
 
@@ -155,9 +151,7 @@ def test_limits_leave_ordinary_values_alone() -> None:
 @pytest.mark.skipif(not Path(ZERO).exists(), reason="no /dev/zero")
 def test_helm_override_update_values_dev_zero(helmdeck_home: Path,
                                                capsys: pytest.CaptureFixture[str]) -> None:
-    start = time.monotonic()
     with pytest.raises(SystemExit) as exc:
         main(["helm-override-update", "keystone", "openstack", "--values", ZERO])
-    assert time.monotonic() - start < 10
     err = capsys.readouterr().err
     assert exc.value.code == 2 and err.count("\n") == 1 and "larger than" in err, err
