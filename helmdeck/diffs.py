@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from helmdeck.errors import UserError
+from helmdeck.fileio import write_atomic
 
 HUNK = re.compile(r"@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 DEV_NULL = "/dev/null"
@@ -322,8 +323,9 @@ def apply_diff(tree: Path, name: str, text: str) -> list[str]:
     """Apply the diff ``name`` to the files under ``tree``; the paths changed (relative).
 
     Every file and hunk is checked before anything is written (a dry run first). Changed
-    files are written as new files (unlinked first), so a tree of hard links to another
-    tree never changes the original; their mode is kept.
+    files are written as new files (``fileio.write_atomic``: a new inode renamed into place),
+    so a tree of hard links to another tree never changes the original, nor does a symlink
+    lead the write elsewhere; their mode is kept.
     """
     files = parse_diff(name, text)
     level = _strip_level(tree, files)
@@ -353,12 +355,10 @@ def apply_diff(tree: Path, name: str, text: str) -> list[str]:
                 results.append((target, after, target.stat().st_mode))
         changed.append(rel)
     for target, content, mode in results:
-        if target.exists():
-            target.unlink()
         if content is None:
+            target.unlink()
             continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(content.render(), encoding="utf-8")
+        write_atomic(target, content.render(), parents=True)  # a new inode, never a link's
         if mode is not None:
             os.chmod(target, mode & 0o7777)
     return changed
