@@ -38,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "verify")
 
 from plugin_sites import CHARTS, chart_values_from, snapshot
 from real_render import desired, site_of
+from support.profile_sites import PROFILES, SCALE_NETWORK, scale_hosts, scale_profiles
 from timing import best_of
 
 from helmdeck.deploy.deployer import release_renderer
@@ -48,7 +49,6 @@ from helmdeck.plugins.registry import Plugins, load_plugins
 from helmdeck.site.model import Site
 
 ROOT = Path(__file__).resolve().parents[1]
-PROFILES = 20
 TARGET_S = 1.0
 RENDERED = ("nova", "neutron")
 # The per-host DaemonSets of the rendered charts: name prefix -> helm-toolkit's key.
@@ -56,37 +56,10 @@ FAMILIES = {"nova-compute-": "nova_compute", "neutron-ovs-agent-": "neutron_ovs-
             "neutron-sriov-agent-": "neutron_sriov-agent"}
 
 
-def profile(i: int) -> dict[str, Any]:
-    """Profile ``i``: NIC names, CPU split and reserved memory of its own; every 4th has the
-    site's SR-IOV NIC (neutron creates the VFs of every SR-IOV host from one list)."""
-    shared = 1 + i % 8
-    interfaces: dict[str, Any] = {"tunnel": f"ens{i}f0", "bridges": {"br-vlan": f"ens{i}f1"}}
-    if i % 4 == 0:
-        interfaces["sriov"] = [{"device": "ens2f0", "vfs": 16, "physnet": "sriovnet"}]
-    return {"interfaces": interfaces,
-            "compute": {"cpu_shared_set": f"0-{shared - 1}", "cpu_dedicated_set": f"{shared}-63",
-                        "reserved_host_memory_mb": 2048 + 256 * i}}
-
-
-def host_list(n: int) -> list[dict[str, Any]]:
-    """``n`` computes, the first three also controllers, host ``k`` in profile ``k % 20``."""
-    return [{"name": f"cmp-{k:04d}", "roles": ["controller", "compute"] if k < 3 else ["compute"],
-             "zone": f"az{k % 2 + 1}", "profile": f"p{k % PROFILES:02d}"} for k in range(n)]
-
-
 def sites(charts: Path, n: int) -> tuple[Site, Site]:
-    """The grouped site and the same hosts written one entry each (every key on the host)."""
-    network = {"backend": "openvswitch", "tunnel_cidr": "172.16.0.0/16", "provider_networks": [
-        {"physnet": "physnet1", "bridge": "br-vlan", "type": "vlan", "vlan_ranges": ["100:199"]},
-        {"physnet": "sriovnet", "type": "vlan", "vlan_ranges": ["200:299"]}]}
-    profiles = {f"p{i:02d}": profile(i) for i in range(PROFILES)}
-    hosts = host_list(n)
-    grouped = site_of(charts, hosts, network=network, profiles=profiles)
-    flat = []
-    for h in hosts:
-        own = {k: v for k, v in h.items() if k != "profile"}
-        flat.append({**own, **profiles[h["profile"]]})
-    return grouped, site_of(charts, flat, network=network)
+    """The site in profiles and the same hosts written one entry each."""
+    grouped = site_of(charts, scale_hosts(n), network=SCALE_NETWORK, profiles=scale_profiles())
+    return grouped, site_of(charts, scale_hosts(n, per_host=True), network=SCALE_NETWORK)
 
 
 def by_host(plugins: Plugins) -> Plugins:
