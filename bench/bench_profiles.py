@@ -173,8 +173,9 @@ def main() -> None:
         for n in args.ladder:
             t_n, n_counts = bounded_render(charts, n, chart, args.budget)
             took = f"{t_n:.3f}" if t_n is not None else f"> {args.budget:.0f}"
-            print(f"{chart:>8} {n:>6} {'':>13} {took:>13} {'':>7}  per host: "
-                  + ", ".join(f"{k} {n_counts[k]}" for k in families))
+            made = ", ".join(f"{k} {n_counts[k]}" for k in families) if t_n is not None else (
+                "stopped")
+            print(f"{chart:>8} {n:>6} {'':>13} {took:>13} {'':>7}  per host: {made}")
 
 
 if __name__ == "__main__":
