@@ -46,6 +46,12 @@ def test_readme_main_job_runs_offline(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-2000:]
     assert "13 charts agree" in result.stdout
     assert "https://keystone.cloud.example.com/v3" in result.stdout
+    # nodes plan shows each host's profile label; explain names the profile behind a per-host key
+    assert "kubectl label node cmp-2 helmdeck-profile=compute-b " in result.stdout
+    assert "kubectl label node net-0 helmdeck-profile=network " in result.stdout
+    assert ("conf.nova.compute.cpu_dedicated_set: system: spec.profiles.compute-b.compute."
+            "cpu_dedicated_set: 8-63 (helmdeck-profile=compute-b: 2 hosts (cmp-2, cmp-3))"
+            ) in result.stdout
     assert len(list((tmp_path / "out").iterdir())) == 13
 
 

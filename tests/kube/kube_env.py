@@ -3,9 +3,11 @@ the tiny charts of tests/kube/charts and the example site."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import helm_python
 import pytest
@@ -16,6 +18,19 @@ from helmdeck.cli.main import main
 
 CHARTS = Path(__file__).resolve().parent / "charts"
 EXAMPLES = DEFAULT_SITE.parent
+T = TypeVar("T")
+
+
+def wait_for(check: Callable[[], T | None], what: str, timeout: float = 60.0) -> T:
+    """Poll ``check`` until it returns something truthy; fail naming ``what`` after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+        time.sleep(0.2)
 
 
 @dataclass

@@ -12,20 +12,19 @@ import ssl
 import subprocess
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import pytest
 import yaml
+from kube_env import wait_for
 from lightkube import ApiError, codecs
 from lightkube.resources.apps_v1 import DaemonSet, Deployment
 from lightkube.resources.batch_v1 import Job
 from lightkube.resources.core_v1 import Event, Namespace, Node, Pod
 from support.cluster import SCRIPTS, Cluster, dedicated_cluster, shared_cluster
-
-T = TypeVar("T")
 
 # The kubelet's own labels; the node lifecycle controller mirrors os/arch to the beta labels.
 KUBELET_LABELS = {
@@ -36,17 +35,6 @@ KUBELET_LABELS = {
     "beta.kubernetes.io/arch",
 }
 IMAGE = "registry.k8s.io/pause:3.10"  # never pulled: KWOK nodes run no containers
-
-
-def wait_for(check: Callable[[], T | None], what: str, timeout: float = 60.0) -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(0.2)
 
 
 def condition(obj: Any, kind: str) -> str | None:
