@@ -3,22 +3,7 @@
 from collections.abc import Mapping
 from typing import Any
 
-from helmdeck.plugin import (
-    CEPH_UUID,
-    OPENSTACK_SHARED,
-    ChartPlugin,
-    ChartSpec,
-    Generator,
-    Out,
-    Provides,
-    Secret,
-    SiteSnapshot,
-    ceph_identity,
-    control,
-    get,
-    monitors,
-    storage_fact,
-)
+from helmdeck import plugin as sdk
 
 RBD_DRIVER = "cinder.volume.drivers.rbd.RBDDriver"
 CEPH_BACKUP = "cinder.backup.drivers.ceph.CephBackupDriver"
@@ -31,11 +16,12 @@ NON_CEPH_OFF = (
 )
 
 
-def _extra(out: Out, *, snapshot: SiteSnapshot, values: Mapping[str, Any], **_: object) -> None:
+def _extra(out: sdk.Out, *, snapshot: sdk.SiteSnapshot, values: Mapping[str, Any],
+           **_: object) -> None:
     site = snapshot.site
     storage = site.spec.storage
-    fact = storage_fact(site)
-    backends = get(values, ("conf", "backends"), None) or {}
+    fact = sdk.storage_fact(site)
+    backends = sdk.get(values, ("conf", "backends"), None) or {}
     rbd = sorted(
         n
         for n, c in backends.items()
@@ -49,10 +35,10 @@ def _extra(out: Out, *, snapshot: SiteSnapshot, values: Mapping[str, Any], **_: 
         for key in NON_CEPH_OFF:
             out.set(("manifests", key), False, f"{fact} (no volume backend)")
         return
-    user, user_fact, uuid, uuid_fact = ceph_identity(snapshot)
+    user, user_fact, uuid, uuid_fact = sdk.ceph_identity(snapshot)
     pool = storage.ceph.pools.volumes
     pool_fact = f"spec.storage.ceph.pools.volumes: {pool}"
-    pools = get(values, ("conf", "ceph", "pools"), None) or {}
+    pools = sdk.get(values, ("conf", "ceph", "pools"), None) or {}
     for name in rbd:
         old_pool = backends[name].get("rbd_pool")
         base = ("conf", "backends", name)
@@ -63,22 +49,22 @@ def _extra(out: Out, *, snapshot: SiteSnapshot, values: Mapping[str, Any], **_: 
             out.set(("conf", "ceph", "pools", pool), dict(pools[old_pool]), pool_fact)
             out.set(("conf", "ceph", "pools", old_pool), None, pool_fact)
     out.set(("conf", "cinder", "DEFAULT", "backup_driver"), CEPH_BACKUP, fact)
-    monitors(out, site)
+    sdk.monitors(out, site)
 
 
-plugin = ChartPlugin(
-    ChartSpec(
+plugin = sdk.ChartPlugin(
+    sdk.ChartSpec(
         chart="cinder",
-        labels=control("api", "backup", "scheduler", "volume", "job", "test"),
+        labels=sdk.control("api", "backup", "scheduler", "volume", "job", "test"),
         api_replicas=("api", "scheduler"),
         db_endpoints=("oslo_db",),
         rabbit_user=True,
         keystone_users=("cinder", "nova", "glance", "swift", "service", "test"),
         memcache_key=True,
-        shared_secrets=OPENSTACK_SHARED,
-        secrets=(Secret(CEPH_UUID, ("conf.backends.*.rbd_secret_uuid",), Generator.UUID,
-                        place=False),),
-        provides=(Provides("volumev3", public="cinder", registers=True),),
+        shared_secrets=sdk.OPENSTACK_SHARED,
+        secrets=(sdk.Secret(sdk.CEPH_UUID, ("conf.backends.*.rbd_secret_uuid",), sdk.Generator.UUID,
+                            place=False),),
+        provides=(sdk.Provides("volumev3", public="cinder", registers=True),),
         extra=_extra,
     )
 )

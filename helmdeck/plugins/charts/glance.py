@@ -10,29 +10,19 @@ whose class is shared storage can set ``volume.accessModes``/``volume_staging.ac
 to ``[ReadWriteMany]`` and ``pod.replicas.api`` as user overrides (verify accepts that).
 """
 
-from helmdeck.plugin import (
-    OPENSTACK_SHARED,
-    ChartPlugin,
-    ChartSpec,
-    Out,
-    Provides,
-    Site,
-    control,
-    monitors,
-    storage_fact,
-)
+from helmdeck import plugin as sdk
 
 
-def _extra(out: Out, *, site: Site, **_: object) -> None:
+def _extra(out: sdk.Out, *, site: sdk.Site, **_: object) -> None:
     storage = site.spec.storage
-    fact = storage_fact(site)
+    fact = sdk.storage_fact(site)
     if storage.backend == "ceph":
         out.set(("storage",), "rbd", fact)
         pool = storage.ceph.pools.images
         pool_fact = f"spec.storage.ceph.pools.images: {pool}"
         out.set(("conf", "glance", "glance_store", "rbd_store_pool"), pool, pool_fact)
         out.set(("conf", "glance", "rbd", "rbd_store_pool"), pool, pool_fact)
-        monitors(out, site)
+        sdk.monitors(out, site)
         return
     out.set(("storage",), storage.backend, fact)
     if storage.backend == "pvc":
@@ -45,17 +35,17 @@ def _extra(out: Out, *, site: Site, **_: object) -> None:
                 f"{fact}: one glance-api, its ReadWriteOnce image claims attach to one node")
 
 
-plugin = ChartPlugin(
-    ChartSpec(
+plugin = sdk.ChartPlugin(
+    sdk.ChartSpec(
         chart="glance",
-        labels=control("api", "job", "test"),
+        labels=sdk.control("api", "job", "test"),
         api_replicas=("api",),
         db_endpoints=("oslo_db",),
         rabbit_user=True,
         keystone_users=("glance", "test"),
         memcache_key=True,
-        shared_secrets=OPENSTACK_SHARED,
-        provides=(Provides("image", public="glance", registers=True),),
+        shared_secrets=sdk.OPENSTACK_SHARED,
+        provides=(sdk.Provides("image", public="glance", registers=True),),
         extra=_extra,
     )
 )

@@ -1,24 +1,16 @@
 """horizon: label key `dashboard` (not `server`), its own Django secret key, no RabbitMQ."""
 
-from helmdeck.plugin import (
-    DB_ADMIN,
-    KEYSTONE_ADMIN,
-    ChartPlugin,
-    ChartSpec,
-    Provides,
-    Secret,
-    control,
-)
+from helmdeck import plugin as sdk
 
-plugin = ChartPlugin(
-    ChartSpec(
+plugin = sdk.ChartPlugin(
+    sdk.ChartSpec(
         chart="horizon",
-        labels=control("dashboard", "job", "test"),
+        labels=sdk.control("dashboard", "job", "test"),
         api_replicas=("server",),
         db_endpoints=("oslo_db",),
-        shared_secrets=(KEYSTONE_ADMIN, DB_ADMIN),
-        secrets=(Secret("horizon_secret_key",
-                        ("conf.horizon.local_settings.config.horizon_secret_key",)),),
-        provides=(Provides("dashboard", public="horizon", port="web"),),
+        shared_secrets=(sdk.KEYSTONE_ADMIN, sdk.DB_ADMIN),
+        secrets=(sdk.Secret("horizon_secret_key",
+                            ("conf.horizon.local_settings.config.horizon_secret_key",)),),
+        provides=(sdk.Provides("dashboard", public="horizon", port="web"),),
     )
 )

@@ -1,16 +1,16 @@
 """keystone: the identity provider; its admin is every other chart's admin."""
 
-from helmdeck.plugin import OPENSTACK_SHARED, ChartPlugin, ChartSpec, Provides, control
+from helmdeck import plugin as sdk
 
-plugin = ChartPlugin(
-    ChartSpec(
+plugin = sdk.ChartPlugin(
+    sdk.ChartSpec(
         chart="keystone",
-        labels=control("api", "job", "test"),
+        labels=sdk.control("api", "job", "test"),
         api_replicas=("api",),
         db_endpoints=("oslo_db",),
         rabbit_user=True,
         keystone_users=("test",),
-        shared_secrets=OPENSTACK_SHARED,
-        provides=(Provides("identity", public="keystone", registers=True),),
+        shared_secrets=sdk.OPENSTACK_SHARED,
+        provides=(sdk.Provides("identity", public="keystone", registers=True),),
     )
 )

@@ -4,44 +4,28 @@ Per host (one rule per profile group, ``overrides.libvirt_libvirt``, helm-toolki
 form): the free-form ``conf.libvirt`` of a profile or host, merged into the chart's ``conf``.
 """
 
-from helmdeck.plugin import (
-    CEPH_UUID,
-    ChartPlugin,
-    ChartSpec,
-    Form,
-    Generator,
-    HostValues,
-    Out,
-    PerHost,
-    Placement,
-    Secret,
-    Settings,
-    Site,
-    SiteSnapshot,
-    ceph_client,
-    network_backend,
-)
+from helmdeck import plugin as sdk
 
 
-def _libvirt(s: Settings, site: Site) -> HostValues:
-    hv = HostValues()
+def _libvirt(s: sdk.Settings, site: sdk.Site) -> sdk.HostValues:
+    hv = sdk.HostValues()
     hv.merge(s.conf.get("libvirt"), ("conf",))
     return hv
 
 
-def _extra(out: Out, *, snapshot: SiteSnapshot, **_: object) -> None:
-    network_backend(out, snapshot.site)
-    ceph_client(out, snapshot)
+def _extra(out: sdk.Out, *, snapshot: sdk.SiteSnapshot, **_: object) -> None:
+    sdk.network_backend(out, snapshot.site)
+    sdk.ceph_client(out, snapshot)
 
 
-plugin = ChartPlugin(
-    ChartSpec(
+plugin = sdk.ChartPlugin(
+    sdk.ChartSpec(
         chart="libvirt",
-        labels={("agent", "libvirt"): Placement.COMPUTE},
-        per_host=(PerHost("libvirt_libvirt", Form.ROOT, Placement.COMPUTE, _libvirt,
-                          "daemonset_libvirt", ("agent", "libvirt")),),
-        secrets=(Secret(CEPH_UUID, ("conf.ceph.cinder.secret_uuid",), Generator.UUID,
-                        place=False),),
+        labels={("agent", "libvirt"): sdk.Placement.COMPUTE},
+        per_host=(sdk.PerHost("libvirt_libvirt", sdk.Form.ROOT, sdk.Placement.COMPUTE, _libvirt,
+                              "daemonset_libvirt", ("agent", "libvirt")),),
+        secrets=(sdk.Secret(sdk.CEPH_UUID, ("conf.ceph.cinder.secret_uuid",), sdk.Generator.UUID,
+                            place=False),),
         extra=_extra,
     )
 )

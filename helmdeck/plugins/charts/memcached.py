@@ -1,12 +1,12 @@
 """memcached: one `server` StatefulSet; clients reach it through the headless Service."""
 
-from helmdeck.plugin import ChartPlugin, ChartSpec, Provides, control
+from helmdeck import plugin as sdk
 
-plugin = ChartPlugin(
-    ChartSpec(
+plugin = sdk.ChartPlugin(
+    sdk.ChartSpec(
         chart="memcached",
-        labels=control("server"),
+        labels=sdk.control("server"),
         api_replicas=("server",),
-        provides=(Provides("oslo_cache"),),
+        provides=(sdk.Provides("oslo_cache"),),
     )
 )

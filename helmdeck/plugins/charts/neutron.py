@@ -9,37 +9,9 @@ shared scripts ConfigMap (the tunnel interface or the tunnel network, the SR-IOV
 
 from collections.abc import Callable
 
-from helmdeck.plugin import (
-    METADATA_SECRET,
-    OPENSTACK_SHARED,
-    ChartPlugin,
-    ChartSpec,
-    Form,
-    Host,
-    HostValues,
-    Out,
-    PerHost,
-    Placement,
-    Provides,
-    Secret,
-    Settings,
-    Site,
-    SiteFacts,
-    bridge_mappings,
-    control,
-    dpdk_hosts,
-    dpdk_ports,
-    group_fact,
-    has_sriov,
-    host_bridges,
-    ml2_networks,
-    network_backend,
-    sriov_hosts,
-    sriov_mappings,
-    uniform_tunnel,
-)
+from helmdeck import plugin as sdk
 
-P = Placement
+P = sdk.Placement
 # The metadata proxy secret is read by whichever agent serves metadata for the backend.
 METADATA_CONF = ("metadata_agent", "ovn_metadata_agent", "ovn_agent")
 OVS_AGENT = ("conf", "plugins", "openvswitch_agent", "ovs")
@@ -47,10 +19,10 @@ SRIOV_NIC = ("plugins", "sriov_agent", "sriov_nic", "physical_device_mappings")
 VHOSTUSER = "/var/run/openvswitch/vhostuser"
 
 
-def _on(backend: str, placement: Placement) -> Callable[[SiteFacts], tuple[Host, ...]]:
+def _on(backend: str, placement: sdk.Placement) -> Callable[[sdk.SiteFacts], tuple[sdk.Host, ...]]:
     """The placement's hosts when the site runs ``backend``, else none."""
 
-    def hosts(facts: SiteFacts) -> tuple[Host, ...]:
+    def hosts(facts: sdk.SiteFacts) -> tuple[sdk.Host, ...]:
         if facts.site.spec.network.backend != backend:
             return ()
         return facts.hosts_for(placement)[0]
@@ -58,22 +30,22 @@ def _on(backend: str, placement: Placement) -> Callable[[SiteFacts], tuple[Host,
     return hosts
 
 
-def _agent(s: Settings, site: Site) -> HostValues:
+def _agent(s: sdk.Settings, site: sdk.Site) -> sdk.HostValues:
     """What every agent's copy carries: the host's free-form ``conf.neutron``."""
-    hv = HostValues()
+    hv = sdk.HostValues()
     hv.merge(s.conf.get("neutron"))
     return hv
 
 
-def _ovs_agent(s: Settings, site: Site) -> HostValues:
-    hv = HostValues()
-    mappings = bridge_mappings(s, site)
+def _ovs_agent(s: sdk.Settings, site: sdk.Site) -> sdk.HostValues:
+    hv = sdk.HostValues()
+    mappings = sdk.bridge_mappings(s, site)
     if mappings is not None:
         hv.set(("plugins", "openvswitch_agent", "ovs", "bridge_mappings"), *mappings)
-    bridges = host_bridges(s)
+    bridges = sdk.host_bridges(s)
     if bridges is not None:
         hv.set(("auto_bridge_add",), *bridges)
-    ports = dpdk_ports(s)
+    ports = sdk.dpdk_ports(s)
     if ports is not None:
         nics, dpdk_bridges, fact = ports
         hv.set(("ovs_dpdk", "nics"), nics, fact)
@@ -82,9 +54,9 @@ def _ovs_agent(s: Settings, site: Site) -> HostValues:
     return hv
 
 
-def _sriov_agent(s: Settings, site: Site) -> HostValues:
-    hv = HostValues()
-    mappings = sriov_mappings(s)
+def _sriov_agent(s: sdk.Settings, site: sdk.Site) -> sdk.HostValues:
+    hv = sdk.HostValues()
+    mappings = sdk.sriov_mappings(s)
     if mappings is not None:
         hv.set(SRIOV_NIC, *mappings)
     hv.merge(s.conf.get("neutron"))
@@ -92,34 +64,34 @@ def _sriov_agent(s: Settings, site: Site) -> HostValues:
 
 
 PER_HOST = (
-    PerHost("neutron_ovs-agent", Form.CONF, _on("openvswitch", P.OVS), _ovs_agent,
-            "daemonset_ovs_agent", ("ovs",)),
-    PerHost("neutron_sriov-agent", Form.CONF, sriov_hosts, _sriov_agent, "daemonset_sriov_agent",
-            ("sriov",)),
-    PerHost("neutron_dhcp-agent", Form.CONF, _on("openvswitch", P.NETWORK), _agent,
-            "daemonset_dhcp_agent", ("agent", "dhcp")),
-    PerHost("neutron_l3-agent", Form.CONF, _on("openvswitch", P.L3), _agent,
-            "daemonset_l3_agent", ("agent", "l3")),
-    PerHost("neutron_metadata-agent", Form.CONF, _on("openvswitch", P.NETWORK), _agent,
-            "daemonset_metadata_agent", ("agent", "metadata")),
-    PerHost("neutron_netns-cleanup-cron", Form.CONF, _on("openvswitch", P.NETWORK), _agent,
-            "daemonset_netns_cleanup_cron", ("netns_cleanup_cron",)),
-    PerHost("neutron_ovn-metadata-agent", Form.CONF, _on("ovn", P.OVS), _agent,
-            "daemonset_ovn_metadata_agent", ("ovs",)),
+    sdk.PerHost("neutron_ovs-agent", sdk.Form.CONF, _on("openvswitch", P.OVS), _ovs_agent,
+                "daemonset_ovs_agent", ("ovs",)),
+    sdk.PerHost("neutron_sriov-agent", sdk.Form.CONF, sdk.sriov_hosts, _sriov_agent,
+                "daemonset_sriov_agent", ("sriov",)),
+    sdk.PerHost("neutron_dhcp-agent", sdk.Form.CONF, _on("openvswitch", P.NETWORK), _agent,
+                "daemonset_dhcp_agent", ("agent", "dhcp")),
+    sdk.PerHost("neutron_l3-agent", sdk.Form.CONF, _on("openvswitch", P.L3), _agent,
+                "daemonset_l3_agent", ("agent", "l3")),
+    sdk.PerHost("neutron_metadata-agent", sdk.Form.CONF, _on("openvswitch", P.NETWORK), _agent,
+                "daemonset_metadata_agent", ("agent", "metadata")),
+    sdk.PerHost("neutron_netns-cleanup-cron", sdk.Form.CONF, _on("openvswitch", P.NETWORK), _agent,
+                "daemonset_netns_cleanup_cron", ("netns_cleanup_cron",)),
+    sdk.PerHost("neutron_ovn-metadata-agent", sdk.Form.CONF, _on("ovn", P.OVS), _agent,
+                "daemonset_ovn_metadata_agent", ("ovs",)),
 )
 
 
-def _sriov(out: Out, site: Site, facts: SiteFacts) -> None:
+def _sriov(out: sdk.Out, site: sdk.Site, facts: sdk.SiteFacts) -> None:
     """SR-IOV hosts: the agent's backend, node label and VFs (one list for all of them)."""
-    hosts = sriov_hosts(facts)
+    hosts = sdk.sriov_hosts(facts)
     if not hosts:
         return
-    fact = group_fact(hosts, "SR-IOV devices")
+    fact = sdk.group_fact(hosts, "SR-IOV devices")
     backend = site.spec.network.backend
     out.set(("network", "backend"), [backend, "sriov"], f"spec.network.backend: {backend}; {fact}")
     out.set(("labels", "sriov", "node_selector_key"), "sriov", fact)
     out.set(("labels", "sriov", "node_selector_value"), "enabled", fact)
-    first = next(g for g in facts.groups if has_sriov(g.settings))
+    first = next(g for g in facts.groups if sdk.has_sriov(g.settings))
     devices = []
     for d in first.settings.value("interfaces.sriov"):
         device = {"device": d.device, "num_vfs": d.vfs, "promisc": False}
@@ -131,11 +103,12 @@ def _sriov(out: Out, site: Site, facts: SiteFacts) -> None:
     out.set(("conf", *SRIOV_NIC), "", "spec.hosts: the SR-IOV hosts get theirs per profile")
 
 
-def _openvswitch(out: Out, site: Site, facts: SiteFacts, values: dict[str, object]) -> None:
+def _openvswitch(out: sdk.Out, site: sdk.Site, facts: sdk.SiteFacts,
+                 values: dict[str, object]) -> None:
     """The OVS agent's site-wide keys: tunnel, the bridges of hosts with none, DPDK mode."""
     net = site.spec.network
     hosts = facts.hosts_for(P.OVS)[0]
-    tunnel = uniform_tunnel(facts, hosts)
+    tunnel = sdk.uniform_tunnel(facts, hosts)
     if tunnel is not None:
         out.set(("network", "interface", "tunnel"), *tunnel)
     if net.tunnel_cidr is not None:
@@ -148,9 +121,9 @@ def _openvswitch(out: Out, site: Site, facts: SiteFacts, values: dict[str, objec
         for bridge in sorted(defaults or {}):
             out.set(("conf", "auto_bridge_add", bridge), None, why)
         out.set((*OVS_AGENT, "bridge_mappings"), "", why)
-    dpdk = dpdk_hosts(facts)
+    dpdk = sdk.dpdk_hosts(facts)
     if dpdk:
-        fact = group_fact(dpdk, "DPDK NICs")
+        fact = sdk.group_fact(dpdk, "DPDK NICs")
         out.set(("conf", "ovs_dpdk", "enabled"), True, fact)
         out.set(("conf", "ovs_dpdk", "nics"), [], f"{fact} (given per profile)")
         out.set(("conf", "ovs_dpdk", "bridges"), [], f"{fact} (given per profile)")
@@ -158,20 +131,20 @@ def _openvswitch(out: Out, site: Site, facts: SiteFacts, values: dict[str, objec
         out.set((*OVS_AGENT, "vhostuser_socket_dir"), VHOSTUSER, fact)
 
 
-def _extra(out: Out, *, site: Site, facts: SiteFacts, values: dict[str, object],
+def _extra(out: sdk.Out, *, site: sdk.Site, facts: sdk.SiteFacts, values: dict[str, object],
            **_: object) -> None:
-    network_backend(out, site)
-    ml2_networks(out, site)
+    sdk.network_backend(out, site)
+    sdk.ml2_networks(out, site)
     _sriov(out, site, facts)
     if site.spec.network.backend == "openvswitch":
         _openvswitch(out, site, facts, values)
 
 
-plugin = ChartPlugin(
-    ChartSpec(
+plugin = sdk.ChartPlugin(
+    sdk.ChartSpec(
         chart="neutron",
         labels={
-            **control(
+            **sdk.control(
                 "server", "rpc_server", "ironic_agent", "agent.l2gw", "agent.ovn_vpn", "job", "test"
             ),
             ("agent", "dhcp"): P.NETWORK,
@@ -187,10 +160,10 @@ plugin = ChartPlugin(
         rabbit_user=True,
         keystone_users=("neutron", "nova", "placement", "designate", "ironic", "test"),
         memcache_key=True,
-        shared_secrets=OPENSTACK_SHARED,
-        secrets=(Secret(METADATA_SECRET, tuple(
+        shared_secrets=sdk.OPENSTACK_SHARED,
+        secrets=(sdk.Secret(sdk.METADATA_SECRET, tuple(
             f"conf.{agent}.DEFAULT.metadata_proxy_shared_secret" for agent in METADATA_CONF)),),
-        provides=(Provides("network", public="neutron", registers=True),),
+        provides=(sdk.Provides("network", public="neutron", registers=True),),
         per_host=PER_HOST,
         extra=_extra,
     )

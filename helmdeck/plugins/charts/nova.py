@@ -7,30 +7,7 @@ memory and huge pages of the compute tuning, the SR-IOV devices instances may ta
 
 import json
 
-from helmdeck.plugin import (
-    CEPH_UUID,
-    METADATA_SECRET,
-    OPENSTACK_SHARED,
-    ChartPlugin,
-    ChartSpec,
-    Form,
-    Generator,
-    HostValues,
-    Out,
-    PerHost,
-    Placement,
-    Provides,
-    Secret,
-    Settings,
-    Site,
-    SiteSnapshot,
-    Sourced,
-    ceph_client,
-    ceph_identity,
-    control,
-    network_backend,
-    storage_fact,
-)
+from helmdeck import plugin as sdk
 
 # The control-plane services that run replicated; their jobs and tests run there too.
 REPLICATED = ("osapi", "api_metadata", "conductor", "scheduler", "novncproxy", "serialproxy",
@@ -52,10 +29,10 @@ def _multistring(values: list[str]) -> dict[str, object]:
     return {"type": "multistring", "values": values}
 
 
-def _compute(s: Settings, site: Site) -> HostValues:
-    hv = HostValues()
+def _compute(s: sdk.Settings, site: sdk.Site) -> sdk.HostValues:
+    hv = sdk.HostValues()
     for key, path in COMPUTE:
-        found: Sourced[object] | None = s.get(key)
+        found: sdk.Sourced[object] | None = s.get(key)
         if found is not None:
             hv.set(path, found.value, f"{found.where}: {found.value}")
     pages = s.get("compute.hugepages")
@@ -75,17 +52,17 @@ def _compute(s: Settings, site: Site) -> HostValues:
     return hv
 
 
-def _extra(out: Out, *, snapshot: SiteSnapshot, **_: object) -> None:
+def _extra(out: sdk.Out, *, snapshot: sdk.SiteSnapshot, **_: object) -> None:
     site = snapshot.site
-    network_backend(out, site)
-    ceph_client(out, snapshot)
+    sdk.network_backend(out, site)
+    sdk.ceph_client(out, snapshot)
     lv = ("conf", "nova", "libvirt")
-    fact = storage_fact(site)
+    fact = sdk.storage_fact(site)
     if site.spec.storage.backend != "ceph":
         out.set((*lv, "images_type"), "qcow2", fact)
         out.set(("manifests", "job_storage_init"), False, f"{fact} (no ceph pool to create)")
         return
-    user, user_fact, uuid, uuid_fact = ceph_identity(snapshot)
+    user, user_fact, uuid, uuid_fact = sdk.ceph_identity(snapshot)
     pool = site.spec.storage.ceph.pools.vms
     out.set((*lv, "images_type"), "rbd", fact)
     out.set((*lv, "images_rbd_pool"), pool, f"spec.storage.ceph.pools.vms: {pool}")
@@ -93,33 +70,34 @@ def _extra(out: Out, *, snapshot: SiteSnapshot, **_: object) -> None:
     out.set((*lv, "rbd_secret_uuid"), uuid, uuid_fact)
 
 
-plugin = ChartPlugin(
-    ChartSpec(
+plugin = sdk.ChartPlugin(
+    sdk.ChartSpec(
         chart="nova",
         labels={
-            **control(*CONTROL),
-            ("agent", "compute"): Placement.COMPUTE,
-            ("agent", "compute_ironic"): Placement.COMPUTE,
+            **sdk.control(*CONTROL),
+            ("agent", "compute"): sdk.Placement.COMPUTE,
+            ("agent", "compute_ironic"): sdk.Placement.COMPUTE,
         },
         api_replicas=REPLICATED,
         db_endpoints=("oslo_db", "oslo_db_cell0", "oslo_db_cell1"),
         rabbit_user=True,
         keystone_users=("nova", "neutron", "placement", "cinder", "service", "ironic", "test"),
         memcache_key=True,
-        shared_secrets=OPENSTACK_SHARED,
+        shared_secrets=sdk.OPENSTACK_SHARED,
         secrets=(
-            Secret(METADATA_SECRET, ("conf.nova.neutron.metadata_proxy_shared_secret",)),
-            Secret(CEPH_UUID, ("conf.ceph.cinder.secret_uuid", "conf.nova.libvirt.rbd_secret_uuid"),
-                   Generator.UUID, place=False),
+            sdk.Secret(sdk.METADATA_SECRET, ("conf.nova.neutron.metadata_proxy_shared_secret",)),
+            sdk.Secret(sdk.CEPH_UUID,
+                       ("conf.ceph.cinder.secret_uuid", "conf.nova.libvirt.rbd_secret_uuid"),
+                       sdk.Generator.UUID, place=False),
         ),
-        per_host=(PerHost("nova_compute", Form.CONF, Placement.COMPUTE, _compute,
-                          "daemonset_compute", ("agent", "compute")),),
+        per_host=(sdk.PerHost("nova_compute", sdk.Form.CONF, sdk.Placement.COMPUTE, _compute,
+                              "daemonset_compute", ("agent", "compute")),),
         provides=(
-            Provides("compute", public="nova", registers=True),
-            Provides("compute_metadata", public="metadata", port="metadata"),
-            Provides("compute_novnc_proxy", public="novncproxy", port="novnc_proxy"),
-            Provides("compute_serial_proxy", public="serialproxy", port="serial_proxy"),
-            Provides("compute_spice_proxy", public="spiceproxy", port="spice_proxy"),
+            sdk.Provides("compute", public="nova", registers=True),
+            sdk.Provides("compute_metadata", public="metadata", port="metadata"),
+            sdk.Provides("compute_novnc_proxy", public="novncproxy", port="novnc_proxy"),
+            sdk.Provides("compute_serial_proxy", public="serialproxy", port="serial_proxy"),
+            sdk.Provides("compute_spice_proxy", public="spiceproxy", port="spice_proxy"),
         ),
         extra=_extra,
     )

@@ -10,58 +10,41 @@ which may vary any value): the tunnel interface, the bridge mappings and the NIC
 the bridges, and the free-form ``conf.ovn``.
 """
 
-from helmdeck.plugin import (
-    ChartPlugin,
-    ChartSpec,
-    Form,
-    Host,
-    HostValues,
-    Out,
-    PerHost,
-    Placement,
-    Settings,
-    Site,
-    SiteFacts,
-    bridge_mappings,
-    dpdk_hosts,
-    group_fact,
-    host_bridges,
-    hosts_fact,
-)
+from helmdeck import plugin as sdk
 
-P = Placement
+P = sdk.Placement
 DATABASES = ("ovn_ovsdb_nb", "ovn_ovsdb_sb")
 
 
-def raft_size(facts: SiteFacts) -> tuple[int, str]:
+def raft_size(facts: sdk.SiteFacts) -> tuple[int, str]:
     """NB/SB are Raft clusters on the network hosts: 3 members when 3 hosts can carry them,
     else 1 (two members tolerate no failure and halve write speed); development: 1."""
     if facts.development:
         return 1, "spec.mode: development"
     hosts, what = facts.hosts_for(P.NETWORK)
-    return (3 if len(hosts) >= 3 else 1), hosts_fact(hosts, what)
+    return (3 if len(hosts) >= 3 else 1), sdk.hosts_fact(hosts, what)
 
 
-def _controller(s: Settings, site: Site) -> HostValues:
-    hv = HostValues()
+def _controller(s: sdk.Settings, site: sdk.Site) -> sdk.HostValues:
+    hv = sdk.HostValues()
     tunnel = s.get("interfaces.tunnel")
     if tunnel is not None:
         hv.set(("network", "interface", "tunnel"), tunnel.value, f"{tunnel.where}: {tunnel.value}")
-    mappings = bridge_mappings(s, site)
+    mappings = sdk.bridge_mappings(s, site)
     if mappings is not None:
         hv.set(("conf", "ovn_bridge_mappings"), *mappings)
-    bridges = host_bridges(s)
+    bridges = sdk.host_bridges(s)
     if bridges is not None:
         hv.set(("conf", "auto_bridge_add"), *bridges)
     hv.merge(s.conf.get("ovn"), ("conf",))
     return hv
 
 
-def _controller_hosts(facts: SiteFacts) -> tuple[Host, ...]:
+def _controller_hosts(facts: sdk.SiteFacts) -> tuple[sdk.Host, ...]:
     return facts.hosts_for(P.OVS)[0] if facts.site.spec.network.backend == "ovn" else ()
 
 
-def _network(out: Out, site: Site, facts: SiteFacts) -> None:
+def _network(out: sdk.Out, site: sdk.Site, facts: sdk.SiteFacts) -> None:
     """ovn-controller's site-wide keys: the tunnel network and the hosts without bridges."""
     net = site.spec.network
     if net.backend != "ovn":
@@ -72,12 +55,12 @@ def _network(out: Out, site: Site, facts: SiteFacts) -> None:
     if net.provider_networks:
         out.set(("conf", "ovn_bridge_mappings"), "",
                 "spec.hosts: hosts outside the profile groups carry no provider bridge")
-    dpdk = dpdk_hosts(facts)
+    dpdk = sdk.dpdk_hosts(facts)
     if dpdk:
-        out.set(("conf", "ovn_bridge_datapath_type"), "netdev", group_fact(dpdk, "DPDK NICs"))
+        out.set(("conf", "ovn_bridge_datapath_type"), "netdev", sdk.group_fact(dpdk, "DPDK NICs"))
 
 
-def _extra(out: Out, *, site: Site, facts: SiteFacts, **_: object) -> None:
+def _extra(out: sdk.Out, *, site: sdk.Site, facts: sdk.SiteFacts, **_: object) -> None:
     n, fact = raft_size(facts)
     for component in (*DATABASES, "ovn_northd"):
         out.set(("pod", "replicas", component), n, fact)
@@ -87,8 +70,8 @@ def _extra(out: Out, *, site: Site, facts: SiteFacts, **_: object) -> None:
     _network(out, site, facts)
 
 
-plugin = ChartPlugin(
-    ChartSpec(
+plugin = sdk.ChartPlugin(
+    sdk.ChartSpec(
         chart="ovn",
         labels={
             ("ovn_ovsdb_nb",): P.NETWORK,
@@ -99,8 +82,8 @@ plugin = ChartPlugin(
             ("ovn_bgp_agent",): P.OVS,
         },
         component_tolerations=True,
-        per_host=(PerHost("ovn_controller", Form.ROOT, _controller_hosts, _controller,
-                          "daemonset_ovn_controller", ("ovn_controller",)),),
+        per_host=(sdk.PerHost("ovn_controller", sdk.Form.ROOT, _controller_hosts, _controller,
+                              "daemonset_ovn_controller", ("ovn_controller",)),),
         extra=_extra,
     )
 )

@@ -1,16 +1,16 @@
 """placement: API only, no RabbitMQ, no `labels.test`."""
 
-from helmdeck.plugin import OPENSTACK_SHARED, ChartPlugin, ChartSpec, Provides, control
+from helmdeck import plugin as sdk
 
-plugin = ChartPlugin(
-    ChartSpec(
+plugin = sdk.ChartPlugin(
+    sdk.ChartSpec(
         chart="placement",
-        labels=control("api", "job"),
+        labels=sdk.control("api", "job"),
         api_replicas=("api",),
         db_endpoints=("oslo_db",),
         keystone_users=("placement",),
         memcache_key=True,
-        shared_secrets=OPENSTACK_SHARED,
-        provides=(Provides("placement", public="placement", registers=True),),
+        shared_secrets=sdk.OPENSTACK_SHARED,
+        provides=(sdk.Provides("placement", public="placement", registers=True),),
     )
 )
