@@ -8,9 +8,8 @@ at once. The checks derive what to expect from the site alone, never from the ov
 
 from __future__ import annotations
 
-import base64
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import yaml
@@ -20,6 +19,7 @@ from support.workloads import (
     OPENSTACK,
     PUBLIC_PATHS,
     pod_spec,
+    secret_data,
     workloads,
 )
 
@@ -73,17 +73,6 @@ def docs_of(manifests: Mapping[str, str]) -> list[dict[str, Any]]:
     return [
         d for text in manifests.values() for d in yaml.safe_load_all(text) if isinstance(d, dict)
     ]
-
-
-def secret_data(docs: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, str]]:
-    return {
-        d["metadata"]["name"]: {
-            k: base64.b64decode(v or "").decode(errors="replace")
-            for k, v in (d.get("data") or {}).items()
-        }
-        for d in docs
-        if d.get("kind") == "Secret"
-    }
 
 
 def _taints_for(site: Site, label: str) -> set[tuple[str, str, str]]:

@@ -29,6 +29,8 @@ SITE = REPO / "examples" / "site.yaml"
 REPO_URL = "https://git.example.com/ops/cloud.git"
 PATH_PREFIX = "openstack-helm"
 EXPORT_PATH = "gitops/lab1"
+# The GitOps engines `helmdeck export --format` writes for.
+FORMATS = ["fluxcd", "argocd", "helmfile", "armada"]
 ENGINE_OPTIONS = {
     "fluxcd": ["--repo-url", REPO_URL, "--path-prefix", PATH_PREFIX],
     "argocd": ["--repo-url", REPO_URL, "--path-prefix", PATH_PREFIX,

@@ -20,6 +20,7 @@ from engine_schemas import (
 )
 from export_env import (
     ENGINE_OPTIONS,
+    FORMATS,
     PATH_PREFIX,
     REPO_URL,
     Site,
@@ -34,8 +35,6 @@ from helmdeck.application import load_application
 from helmdeck.check.rules import Context, rabbitmq_statefulset
 from helmdeck.overrides.formats import ARGOCD_JOB_ANNOTATIONS
 from helmdeck.plugins.registry import load_plugins
-
-FORMATS = ["fluxcd", "argocd", "helmfile", "armada"]
 
 
 def _deps() -> dict[str, tuple[str, ...]]:

@@ -12,6 +12,7 @@ import pytest
 import yaml
 from export_env import (
     EXPORT_PATH,
+    FORMATS,
     Site,
     files_of,
     load_docs,
@@ -23,8 +24,6 @@ from helmdeck.overrides.formats import with_argocd_hooks
 from helmdeck.store import audit, open_store
 from helmdeck.values.merge import merge_values
 from helmdeck.values.yamlio import load_values
-
-FORMATS = ["fluxcd", "argocd", "helmfile", "armada"]
 
 
 def _strings(value: Any) -> list[str]:

@@ -7,7 +7,6 @@ checked on the manifests themselves, not on our values.
 
 from __future__ import annotations
 
-import base64
 import json
 import shutil
 from pathlib import Path
@@ -18,7 +17,14 @@ import yaml
 from plugin_sites import CHARTS, DOMAIN, REGISTRY, build_site, overrides_for, snapshot
 from support import OSH_CHECKOUT
 from support.workloads import API_WORKLOADS as BASE_WORKLOADS
-from support.workloads import CLUSTER_WORKLOADS, OPENSTACK, PUBLIC_PATHS, pod_spec, workloads
+from support.workloads import (
+    CLUSTER_WORKLOADS,
+    OPENSTACK,
+    PUBLIC_PATHS,
+    pod_spec,
+    secret_data,
+    workloads,
+)
 
 OSH = OSH_CHECKOUT
 pytestmark = pytest.mark.skipif(
@@ -129,21 +135,10 @@ def test_public_urls_on_the_public_domain_over_https(rendered: dict[str, Any], c
     assert ".svc.cluster.local/v3\n" not in text.replace("http://keystone-api", "")
 
 
-def _secret_data(docs: list[dict[str, Any]]) -> dict[str, dict[str, str]]:
-    return {
-        d["metadata"]["name"]: {
-            k: base64.b64decode(v or "").decode(errors="replace")
-            for k, v in (d.get("data") or {}).items()
-        }
-        for d in docs
-        if d.get("kind") == "Secret"
-    }
-
-
 @pytest.mark.parametrize("chart", OPENSTACK)
 def test_same_admin_credentials_in_every_chart(rendered: dict[str, Any], chart: str) -> None:
     s = rendered["secrets"]
-    secrets = _secret_data(rendered[chart]["docs"])
+    secrets = secret_data(rendered[chart]["docs"])
     assert secrets[f"{chart}-keystone-admin"]["OS_PASSWORD"] == s["keystone_admin_password"]
     assert s["mariadb_admin_password"] in secrets[f"{chart}-db-admin"]["DB_CONNECTION"]
     if f"{chart}-rabbitmq-admin" in secrets:
@@ -156,8 +151,8 @@ def test_same_admin_credentials_in_every_chart(rendered: dict[str, Any], chart: 
 
 def test_providers_hold_the_same_admin_credentials(rendered: dict[str, Any]) -> None:
     s = rendered["secrets"]
-    mariadb = "\n".join(str(v) for v in _secret_data(rendered["mariadb"]["docs"]).values())
-    rabbit = "\n".join(str(v) for v in _secret_data(rendered["rabbitmq"]["docs"]).values())
+    mariadb = "\n".join(str(v) for v in secret_data(rendered["mariadb"]["docs"]).values())
+    rabbit = "\n".join(str(v) for v in secret_data(rendered["rabbitmq"]["docs"]).values())
     assert s["mariadb_admin_password"] in mariadb
     assert s["rabbitmq_admin_password"] in rabbit
     assert s["rabbitmq_erlang_cookie"] in rabbit
@@ -165,7 +160,7 @@ def test_providers_hold_the_same_admin_credentials(rendered: dict[str, Any]) -> 
 
 def test_rabbit_statefulset_matches_clients(rendered: dict[str, Any]) -> None:
     s = rendered["secrets"]
-    conf = _secret_data(rendered["nova"]["docs"])["nova-etc"]["nova.conf"]
+    conf = secret_data(rendered["nova"]["docs"])["nova-etc"]["nova.conf"]
     conn = next(line for line in conf.splitlines() if line.startswith("transport_url"))
     hosts = [f"rabbitmq-rabbitmq-{i}.rabbitmq.openstack.svc.cluster.local:5672" for i in range(3)]
     assert all(h in conn for h in hosts) and "rabbitmq-rabbitmq-3" not in conn
@@ -188,7 +183,7 @@ def test_local_plain_site_renders_without_ceph(tmp_path: Path) -> None:
             values=merge_values(static, system.values), name=chart, namespace="openstack"
         )
         docs = [doc for text in manifests.values() for doc in yaml.safe_load_all(text) if doc]
-        conf = "\n".join(v for s in _secret_data(docs).values() for v in s.values())
+        conf = "\n".join(v for s in secret_data(docs).values() for v in s.values())
         assert "RBDDriver" not in conf and "images_type = rbd" not in conf, chart
         for name, doc in workloads(docs).items():
             volumes = json.dumps(pod_spec(doc).get("volumes", []))  # type: ignore[union-attr]

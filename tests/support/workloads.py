@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -56,3 +57,15 @@ def pod_spec(doc: Mapping[str, Any]) -> dict[str, Any] | None:
 def workloads(docs: Iterable[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
     """The rendered documents with a pod template, by ``Kind/name``."""
     return {f"{d['kind']}/{d['metadata']['name']}": d for d in docs if pod_spec(d) is not None}
+
+
+def secret_data(docs: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, str]]:
+    """Every rendered Secret's data, decoded, by name."""
+    return {
+        d["metadata"]["name"]: {
+            k: base64.b64decode(v or "").decode(errors="replace")
+            for k, v in (d.get("data") or {}).items()
+        }
+        for d in docs
+        if d.get("kind") == "Secret"
+    }
