@@ -95,38 +95,13 @@ class NodeIndex:
         return found
 
     def _class_fit(self, f: NodeFilter) -> Fit:
-        hosts: list[str] = []
-        blocked: dict[tuple[Taint, ...], list[str]] = defaultdict(list)
-        avoided: dict[tuple[Taint, ...], list[str]] = defaultdict(list)
-        for c in self.classes:
-            if not f.selects(c.names[0], c.labels):
-                continue
-            bad = f.blocking(c.taints)
-            if bad:
-                blocked[bad].extend(c.names)
-                continue
-            hosts.extend(c.names)
-            soft = f.avoided(c.taints)
-            if soft:
-                avoided[soft].extend(c.names)
-        return _fit(hosts, blocked, avoided)
+        """Once per class of nodes with equal labels and taints."""
+        return _fit_over(f, ((c.names[0], c.labels, c.taints, c.names) for c in self.classes))
 
     def _node_fit(self, f: NodeFilter) -> Fit:
-        hosts: list[str] = []
-        blocked: dict[tuple[Taint, ...], list[str]] = defaultdict(list)
-        avoided: dict[tuple[Taint, ...], list[str]] = defaultdict(list)
-        for n in self.nodes.values():
-            if not f.selects(n.name, n.labels):
-                continue
-            bad = f.blocking(n.taints)
-            if bad:
-                blocked[bad].append(n.name)
-                continue
-            hosts.append(n.name)
-            soft = f.avoided(n.taints)
-            if soft:
-                avoided[soft].append(n.name)
-        return _fit(hosts, blocked, avoided)
+        """Node by node, for a filter that names nodes or reads their hostname label."""
+        return _fit_over(f, ((n.name, n.labels, n.taints, (n.name,))
+                             for n in self.nodes.values()))
 
     def spread_cap(self, hosts: Iterable[str], keys: Sequence[str], want: int) -> int | None:
         """How many pods fit on ``hosts`` with at most one per domain of every key.
@@ -152,6 +127,27 @@ class NodeIndex:
             if count >= want:
                 return count
         return count
+
+
+def _fit_over(f: NodeFilter, groups: Iterable[tuple[str, Mapping[str, str],
+                                                    tuple[Taint, ...], Sequence[str]]]) -> Fit:
+    """The filter's answer over ``(name, labels, taints, names)`` groups: a group's nodes
+    all answer as the node ``name`` of them does."""
+    hosts: list[str] = []
+    blocked: dict[tuple[Taint, ...], list[str]] = defaultdict(list)
+    avoided: dict[tuple[Taint, ...], list[str]] = defaultdict(list)
+    for name, labels, taints, names in groups:
+        if not f.selects(name, labels):
+            continue
+        bad = f.blocking(taints)
+        if bad:
+            blocked[bad].extend(names)
+            continue
+        hosts.extend(names)
+        soft = f.avoided(taints)
+        if soft:
+            avoided[soft].extend(names)
+    return _fit(hosts, blocked, avoided)
 
 
 def _fit(hosts: list[str], blocked: Mapping[tuple[Taint, ...], list[str]],
